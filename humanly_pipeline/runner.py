@@ -1,0 +1,162 @@
+"""Running the pipeline in-process (what `humanly-pipeline run` and `demo` do) and summarising it.
+
+The job runs through Dagster's `materialize` on an ephemeral instance, exactly as a scheduled run
+would, with the API key passed as an environment variable (bound with EnvVar) so that it never
+enters run configuration. The summary is built from the materializations' metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterInstance, EnvVar, materialize
+from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
+
+from humanly_pipeline.assets import ALL_ASSETS
+from humanly_pipeline.layout import WarehouseLayout
+from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
+from humanly_pipeline.schedules import range_tags
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    start: date
+    end: date
+    seconds: float
+    duckdb_path: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    index: dict[str, Any] = field(default_factory=dict)
+    fetch: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def requests_total(self) -> int:
+        return int(self.index.get("requests_total", 0)) + int(self.fetch.get("requests_total", 0))
+
+    @property
+    def results_requests(self) -> int:
+        by_endpoint = self.fetch.get("requests", {}).get("requests_by_endpoint", {})
+        return sum(by_endpoint.get("results", {}).values())
+
+    @property
+    def listing_requests(self) -> int:
+        return int(self.index.get("requests_total", 0))
+
+    @property
+    def rate_limited(self) -> int:
+        return sum(
+            int(part.get("requests", {}).get("rate_limited_429", 0))
+            for part in (self.index, self.fetch)
+        )
+
+
+def run_pipeline(
+    warehouse_dir: Path,
+    start: date,
+    end: date,
+    *,
+    base_url: str | None = None,
+    requests_per_hour: int | None = None,
+    requests_per_minute: int | None = None,
+    concurrency: int | None = None,
+    full_refresh: bool = False,
+    max_requests: int | None = None,
+    instance: DagsterInstance | None = None,
+) -> RunSummary:
+    """Materialize every asset for the created dates start..end as one run.
+
+    The API key is read from HUMANLY_API_KEY when the run starts."""
+    began = time.monotonic()
+    api = HumanlyApiResource(
+        api_key=EnvVar("HUMANLY_API_KEY"),
+        base_url=base_url,
+        requests_per_hour=requests_per_hour,
+        requests_per_minute=requests_per_minute,
+        concurrency=concurrency,
+    )
+    run_config = {
+        "ops": {
+            "raw_results": {"config": {"full_refresh": full_refresh, "max_requests": max_requests}}
+        },
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
+    # Dagster's own per-event chatter would drown the progress display.
+    logging.getLogger("dagster").setLevel(logging.WARNING)
+    with _instance(instance) as inst:
+        result = materialize(
+            ALL_ASSETS,
+            resources={
+                "humanly_api": api,
+                "warehouse": WarehouseResource(warehouse_dir=str(warehouse_dir)),
+            },
+            run_config=run_config,
+            tags=range_tags(start, end),
+            instance=inst,
+            raise_on_error=False,
+        )
+    summary = RunSummary(
+        success=result.success,
+        start=start,
+        end=end,
+        seconds=time.monotonic() - began,
+        duckdb_path=WarehouseLayout(warehouse_dir).duckdb_path,
+        index=_metadata(result, "interview_index"),
+        fetch=_metadata(result, "raw_results"),
+        error=None if result.success else _failure_message(result),
+    )
+    summary.rows = dict(_metadata(result, "humanly_duckdb").get("rows", {}))
+    return summary
+
+
+class _instance:
+    """The given instance, or an ephemeral one that lives for the run."""
+
+    def __init__(self, given: DagsterInstance | None) -> None:
+        self._given = given
+        self._owned: DagsterInstance | None = None
+
+    def __enter__(self) -> DagsterInstance:
+        if self._given is not None:
+            return self._given
+        self._owned = DagsterInstance.ephemeral()
+        return self._owned
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owned is not None:
+            self._owned.dispose()
+
+
+def _metadata(result: ExecuteInProcessResult, node: str) -> dict[str, Any]:
+    """The metadata of a node's first materialization, as plain values."""
+    try:
+        events = result.asset_materializations_for_node(node)
+    except Exception:  # the node did not run (an upstream step failed)
+        return {}
+    if not events:
+        return {}
+    return {key: getattr(value, "value", value) for key, value in events[0].metadata.items()}
+
+
+def _failure_message(result: ExecuteInProcessResult) -> str:
+    """The first failed step's user-facing error, on one line."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None and _is_wrapper(error.cls_name):
+                error = error.cause
+            if error is None:
+                break
+            message = error.message.strip().splitlines()[0] if error.message.strip() else ""
+            # SerializableErrorInfo messages read "ClassName: text".
+            return message or f"step {event.step_key} failed"
+    return "the run failed"
+
+
+def _is_wrapper(cls_name: str | None) -> bool:
+    return cls_name in {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
