@@ -88,7 +88,7 @@ def _lines(stream: TextIO, every_seconds: float = 5.0) -> progress.Sink:
 
 
 def print_summary(summary: RunSummary, stream: TextIO | None = None) -> None:
-    out = Console(file=stream or sys.stdout, highlight=False)
+    out = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
     fetch = summary.fetch
     out.print(
         f"created dates {summary.start} .. {summary.end}: "

@@ -108,7 +108,7 @@ def run_pipeline(
         duckdb_path=WarehouseLayout(warehouse_dir).duckdb_path,
         index=_metadata(result, "interview_index"),
         fetch=_metadata(result, "raw_results"),
-        error=None if result.success else _failure_message(result),
+        error=None if result.success else _failure_message(result, api.settings().base_url),
     )
     summary.rows = dict(_metadata(result, "humanly_duckdb").get("rows", {}))
     return summary
@@ -143,19 +143,39 @@ def _metadata(result: ExecuteInProcessResult, node: str) -> dict[str, Any]:
     return {key: getattr(value, "value", value) for key, value in events[0].metadata.items()}
 
 
-def _failure_message(result: ExecuteInProcessResult) -> str:
+def _failure_message(result: ExecuteInProcessResult, base_url: str) -> str:
     """The first failed step's user-facing error, on one line."""
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            while error is not None and error.cause is not None and _is_wrapper(error.cls_name):
-                error = error.cause
-            if error is None:
-                break
-            message = error.message.strip().splitlines()[0] if error.message.strip() else ""
-            # SerializableErrorInfo messages read "ClassName: text".
-            return message or f"step {event.step_key} failed"
+        if not (event.is_step_failure and event.step_failure_data is not None):
+            continue
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None and _is_wrapper(error.cls_name):
+            error = error.cause
+        if error is None:
+            break
+        text = error.message.strip().splitlines()[0] if error.message.strip() else ""
+        # SerializableErrorInfo messages read "module.ClassName: text"; keep the text.
+        prefix, _, rest = text.partition(": ")
+        if error.cls_name and prefix.endswith(error.cls_name):
+            text = rest
+        if error.cls_name in _UNREACHABLE:
+            return f"cannot reach the Gather API at {base_url}: {text or error.cls_name}"
+        return text or f"step {event.step_key} failed"
     return "the run failed"
+
+
+# httpx's transport errors that survive the client's retries: the API is not reachable.
+_UNREACHABLE = {
+    "ConnectError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "RemoteProtocolError",
+    "ReadError",
+    "WriteError",
+    "PoolTimeout",
+    "NetworkError",
+    "TransportError",
+}
 
 
 def _is_wrapper(cls_name: str | None) -> bool:
