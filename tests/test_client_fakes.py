@@ -110,6 +110,10 @@ class FakeGather:
         self._lock = threading.Lock()
 
     # -- helpers --
+    def epoch_now(self) -> float:
+        """The server's clock in Unix seconds (what X-RateLimit-Reset is relative to)."""
+        return self.now().timestamp()
+
     def now(self) -> datetime:
         return EPOCH + timedelta(seconds=(self.clock() - 1000.0) if self.clock else 0.0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,6 +33,7 @@ from tests.test_client_fakes import (
 def client_for(server: FakeGather, clock: FakeClock | None = None, **kw: Any) -> GatherClient:
     clock = clock or server.clock or FakeClock()
     kw.setdefault("backoff_base", 0.01)
+    kw.setdefault("server_clock", server.epoch_now)
     return GatherClient(
         BASE_URL,
         API_KEY,
@@ -186,15 +187,26 @@ def test_429_reset_wait_is_bounded_by_max_wait_seconds() -> None:
     items = make_items(1)
     clock = FakeClock()
     server = FakeGather(items, clock=clock)
+    far = (server.now() + timedelta(seconds=3000)).isoformat().replace("+00:00", "Z")
     server.fault = lambda path, n: (
         server.json(429, {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "x",
-                                    "details": {"resetAt": "2027-01-01T00:00:00.000Z"}}})
+                                    "details": {"resetAt": far}}})
         if n == 1 else None
     )  # fmt: skip
     with client_for(server, clock, max_wait_seconds=120) as client:
         (outcome,) = client.fetch_results([items[0]["id"]])
     assert outcome.kind == "ok"
-    assert 100 <= clock.slept <= 121
+    assert 119 <= clock.slept <= 121  # bounded by max_wait_seconds, not 3000 s
+
+
+def test_429_without_a_usable_reset_waits_a_minute() -> None:
+    items = make_items(1)
+    clock = FakeClock()
+    server = FakeGather(items, clock=clock)
+    server.fault = lambda path, n: server.error(429, "RATE_LIMIT_EXCEEDED") if n == 1 else None
+    with client_for(server, clock) as client:
+        (outcome,) = client.fetch_results([items[0]["id"]])
+    assert outcome.kind == "ok" and 60 <= clock.slept <= 62
 
 
 def test_client_at_server_limits_never_gets_429_under_full_concurrency() -> None:

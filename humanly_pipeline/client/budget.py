@@ -13,7 +13,9 @@ Semantics:
   arrivals, we count departures, and network jitter can move two sends that are exactly one
   window apart to less than one window apart at the server;
 - `observe()` corrects *down* from `X-RateLimit-Remaining` (another process on the same key):
-  the shortfall is recorded as phantom requests that expire at the server's reset time;
+  the server's figure is compared with our binding (fewest-left) window as it was when that
+  request was sent; a shortfall is recorded there as phantom requests that expire at the
+  server's reset time. Never corrected up: the server having more left changes nothing;
 - `block_until()` (after a 429) holds every caller until the server's reset.
 """
 
@@ -200,16 +202,26 @@ class RateBudget:
         if remaining is None or not self._windows:
             return 0
         with self._lock:
-            idx = self._window_for(limit)
-            w = self._windows[idx]
             now = self._clock()
-            w.prune(now)
-            if ticket is not None:
-                # Our view when this request was sent, minus phantoms that responses to other
-                # requests have already added for the same shortfall since.
-                ours = ticket.remaining[idx] - (w.phantoms - ticket.phantoms[idx])
-            else:
-                ours = w.remaining()
+            # Which window the header describes is not documented (the sandbox reports the
+            # binding one, with the hourly limit in X-RateLimit-Limit): compare it with our
+            # binding window, so that a tighter minute window is never mistaken for an hour
+            # window the server has nearly used up.
+            ours_by_window: list[int] = []
+            for i, win in enumerate(self._windows):
+                win.prune(now)
+                if ticket is not None:
+                    # Our view when this request was sent, minus phantoms that responses to
+                    # other requests have added since for the same shortfall.
+                    ours_by_window.append(ticket.remaining[i] - (win.phantoms - ticket.phantoms[i]))
+                else:
+                    ours_by_window.append(win.remaining())
+            idx = min(range(len(self._windows)), key=ours_by_window.__getitem__)
+            if reset_in is not None and reset_in > self._windows[0].seconds:
+                # A reset further away than a minute can only be the longest window's.
+                idx = len(self._windows) - 1
+            w = self._windows[idx]
+            ours = ours_by_window[idx]
             deficit = min(ours - remaining, w.remaining())
             if deficit <= 0:
                 return 0
@@ -221,20 +233,14 @@ class RateBudget:
                 bisect.insort(w.stamps, stamp)
             w.phantoms += deficit
         log.info(
-            "server reports %d requests left in its %d/window, %d fewer than counted here: "
-            "another client may share this key; slowing down",
+            "server reports %d requests left (limit header %s), %d fewer than counted here "
+            "in the %d-request window: another client may share this key; slowing down",
             remaining,
-            w.limit,
+            limit,
             deficit,
+            w.limit,
         )
         return deficit
-
-    def _window_for(self, limit: int | None) -> int:
-        for i, w in enumerate(self._windows):
-            if limit is not None and w.limit == limit:
-                return i
-        # The documented header limit is the hourly one; fall back to the longest window.
-        return len(self._windows) - 1
 
     def block_until(self, seconds_from_now: float) -> None:
         """Hold every caller of this budget for `seconds_from_now` (after a 429)."""
@@ -248,7 +254,11 @@ _REGISTRY_LOCK = threading.Lock()
 
 
 def shared_budget(
-    base_url: str, api_key: str, requests_per_hour: int, requests_per_minute: int
+    base_url: str,
+    api_key: str,
+    requests_per_hour: int,
+    requests_per_minute: int,
+    margin_seconds: float = 1.0,
 ) -> RateBudget:
     """The one budget of this process for (base_url, key): the server limits per key, so every
     client using the key must draw from the same windows. Kept while any client holds it."""
@@ -256,7 +266,9 @@ def shared_budget(
     with _REGISTRY_LOCK:
         budget = _REGISTRY.get(digest)
         if budget is None:
-            budget = RateBudget(requests_per_hour, requests_per_minute)
+            budget = RateBudget(
+                requests_per_hour, requests_per_minute, margin_seconds=margin_seconds
+            )
             _REGISTRY[digest] = budget
         elif (budget.requests_per_hour, budget.requests_per_minute) != (
             requests_per_hour,

@@ -6,6 +6,7 @@ Pure httpx: no Dagster import (Dagster resources wrap this class).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -49,6 +50,8 @@ RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 DEFAULT_429_WAIT = 60.0
 # X-RateLimit-Reset has whole-second resolution: waiting a bit past it avoids an early retry.
 RESET_PADDING = 1.0
+MAX_WINDOW = 3600.0  # the longest documented window
+PLAUSIBLE_SKEW = 120.0  # clock difference tolerated between the server and a reading of it
 AUTH_MESSAGE = "Humanly API rejected the key (HTTP 401): check HUMANLY_API_KEY"
 ERROR_TEXT_MAX = 300
 
@@ -162,6 +165,10 @@ class GatherClient:
     `fetch_results` stops cleanly and `stats.budget_exhausted`/`stats.not_attempted` say so.
     `limiter`: a `RateBudget` to draw from; by default the process-wide one for this base URL
     and key (see `budget.shared_budget`), or a private one when `clock`/`sleep` are injected.
+    `clock`/`sleep` (monotonic seconds) drive the budget and the backoff; `server_clock`
+    (Unix seconds) is what `X-RateLimit-Reset` is read against, when a test runs the server's
+    limiter on a fake clock; normally the Date header is used. `window_margin_seconds`: how
+    much longer than the server's each client-side window is (covers send-to-arrival jitter).
     """
 
     def __init__(
@@ -181,6 +188,8 @@ class GatherClient:
         on_progress: ProgressCallback | None = None,
         transport: httpx.BaseTransport | None = None,
         limiter: RateBudget | None = None,
+        server_clock: Callable[[], float] | None = None,
+        window_margin_seconds: float = 1.0,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         backoff_base: float = 0.5,
@@ -200,18 +209,24 @@ class GatherClient:
         self._max_requests = max_requests
         self._on_progress = on_progress
         self._sleep: Callable[[float], None] = sleep or time.sleep
+        self._server_clock = server_clock
         self._backoff = wait_random_exponential(multiplier=backoff_base, max=backoff_max)
         if limiter is None:
             if clock is not None or sleep is not None:
                 limiter = RateBudget(
                     requests_per_hour,
                     requests_per_minute,
+                    margin_seconds=window_margin_seconds,
                     clock=clock or time.monotonic,
                     sleep=self._sleep,
                 )
             else:
                 limiter = shared_budget(
-                    self._base_url, api_key, requests_per_hour, requests_per_minute
+                    self._base_url,
+                    api_key,
+                    requests_per_hour,
+                    requests_per_minute,
+                    window_margin_seconds,
                 )
         self.limiter = limiter
         self.stats = ClientStats()
@@ -341,38 +356,45 @@ class GatherClient:
             server_time=parse_timestamp(meta.get("timestamp")),
         )
 
-    @staticmethod
-    def _server_now(response: httpx.Response, reply: _Reply) -> float:
-        """The server's clock (the sandbox's is virtual): meta.timestamp, then Date, then ours."""
-        if reply.server_time is not None:
-            return reply.server_time.timestamp()
+    def _server_now_candidates(self, response: httpx.Response, reply: _Reply) -> list[float]:
+        """Readings of the server's clock, most trusted first: an injected one (tests), the
+        Date header, our own wall clock, then meta.timestamp (last: the sandbox's data clock is
+        virtual and may be days away from the clock its rate limiter runs on)."""
+        readings: list[float] = []
+        if self._server_clock is not None:
+            readings.append(self._server_clock())
         date = response.headers.get("date")
         if date:
-            try:
-                return parsedate_to_datetime(date).timestamp()
-            except (TypeError, ValueError):
-                pass
-        return time.time()
+            with contextlib.suppress(TypeError, ValueError):
+                readings.append(parsedate_to_datetime(date).timestamp())
+        readings.append(time.time())
+        if reply.server_time is not None:
+            readings.append(reply.server_time.timestamp())
+        return readings
 
     def _reset_in(self, response: httpx.Response, reply: _Reply, *, for_429: bool) -> float | None:
-        """Seconds until the server's window resets, on the server's clock, bounded."""
-        reset_at: float | None = None
-        header = _as_int(response.headers.get("x-ratelimit-reset"))
-        if header is not None:
-            reset_at = header + (RESET_PADDING if for_429 else 0.0)
-        elif isinstance(reply.payload, dict):
+        """Seconds until the server's window resets, bounded; None when nothing plausible."""
+        reset_at: float | None = _as_int(response.headers.get("x-ratelimit-reset"))
+        if reset_at is None and isinstance(reply.payload, dict):
             err = reply.payload.get("error")
             details = err.get("details") if isinstance(err, dict) else None
             if isinstance(details, dict):
                 parsed = parse_timestamp(details.get("resetAt"))
                 if parsed is not None:
-                    reset_at = parsed.timestamp() + (RESET_PADDING if for_429 else 0.0)
-        if reset_at is None:
-            return DEFAULT_429_WAIT if for_429 else None
-        seconds = reset_at - self._server_now(response, reply)
-        if for_429:
-            seconds = max(seconds, RESET_PADDING)
-        return min(max(seconds, 0.0), self._max_wait)
+                    reset_at = parsed.timestamp()
+        seconds: float | None = None
+        if reset_at is not None:
+            for now in self._server_now_candidates(response, reply):
+                # A rolling window resets within its length: anything else is another clock.
+                if -PLAUSIBLE_SKEW <= reset_at - now <= MAX_WINDOW + PLAUSIBLE_SKEW:
+                    seconds = reset_at - now
+                    break
+        if not for_429:
+            return None if seconds is None else max(0.0, seconds)
+        if seconds is None:
+            seconds = DEFAULT_429_WAIT
+        # The reset has whole-second resolution: retrying at it exactly can be a hair early.
+        return min(max(seconds + RESET_PADDING, RESET_PADDING), self._max_wait)
 
     def _observe(self, ticket: Ticket, response: httpx.Response, reply: _Reply) -> None:
         remaining = _as_int(response.headers.get("x-ratelimit-remaining"))
