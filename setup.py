@@ -30,6 +30,7 @@ setup(
             "ruff",
             "mypy",
             "psutil",
+            "dagster-cloud-cli",
         ],
     },
     entry_points={"console_scripts": ["humanly-pipeline=humanly_pipeline.cli:main"]},

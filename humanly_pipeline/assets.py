@@ -5,12 +5,14 @@ humanly_duckdb. All are partitioned by the UTC day of `createdAt` and back-fille
 """
 
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from dagster import (
     AssetExecutionContext,
+    BetaWarning,
     AssetKey,
     AssetSpec,
     Config,
@@ -33,6 +35,10 @@ from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
 from humanly_pipeline.schemas import TABLES
 from humanly_pipeline.state import Ledger
 from humanly_pipeline.steps import fetch_step, flatten_step, index_step, publish_step
+
+# BackfillPolicy is marked beta, yet it is Dagster's documented way to single-run backfills;
+# without this filter every `dagster dev` and CLI start prints the same warning ten times.
+warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy`", category=BetaWarning)
 
 GROUP = "humanly"
 OWNERS = ["team:data-engineering"]
