@@ -17,7 +17,6 @@ setup(
         "httpx",
         "orjson",
         "tenacity",
-        "pyrate-limiter",
         "click",
         "rich",
     ],

@@ -12,9 +12,9 @@ from typing import Any
 
 from dagster import (
     AssetExecutionContext,
-    BetaWarning,
     AssetKey,
     AssetSpec,
+    BetaWarning,
     Config,
     MaterializeResult,
     MetadataValue,
@@ -111,7 +111,7 @@ def _client_progress(event: ProgressEvent) -> None:
 )
 def interview_index(
     context: AssetExecutionContext, humanly_api: HumanlyApiResource, warehouse: WarehouseResource
-) -> MaterializeResult:  # type: ignore[type-arg]
+) -> MaterializeResult:
     start, end = run_date_range(context)
     layout = WarehouseLayout(warehouse.root())
     with (
@@ -155,7 +155,7 @@ def raw_results(
     config: FetchConfig,
     humanly_api: HumanlyApiResource,
     warehouse: WarehouseResource,
-) -> MaterializeResult:  # type: ignore[type-arg]
+) -> MaterializeResult:
     start, end = run_date_range(context)
     layout = WarehouseLayout(warehouse.root())
     with (
@@ -236,7 +236,7 @@ TABLE_DESCRIPTIONS = {
 )
 def warehouse_tables(
     context: AssetExecutionContext, warehouse: WarehouseResource
-) -> Iterator[MaterializeResult]:  # type: ignore[type-arg]
+) -> Iterator[MaterializeResult]:
     """Flatten the landed payloads of each date of the range and replace its partitions."""
     start, end = run_date_range(context)
     layout = WarehouseLayout(warehouse.root())
@@ -269,7 +269,7 @@ def warehouse_tables(
 )
 def humanly_duckdb(
     context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:  # type: ignore[type-arg]
+) -> MaterializeResult:
     layout = WarehouseLayout(warehouse.root())
     with _watching(context), Ledger(layout.ledger_path) as ledger:
         result = publish_step(layout, ledger)

@@ -24,14 +24,18 @@ EXIT_BAD_INPUT = 2
 
 
 class Failure(click.ClickException):
-    """A one-line error with a chosen exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    """A one-line error; the subclass chooses the exit code."""
 
     def show(self, file: object = None) -> None:
         click.echo(f"error: {self.message}", err=True)
+
+
+class BadInput(Failure):
+    exit_code = EXIT_BAD_INPUT
+
+
+class RunFailed(Failure):
+    exit_code = EXIT_FAILED
 
 
 @click.group()
@@ -46,9 +50,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Failure(
-            f"{option} must be a date as YYYY-MM-DD, got {value!r}", EXIT_BAD_INPUT
-        ) from None
+        raise BadInput(f"{option} must be a date as YYYY-MM-DD, got {value!r}") from None
 
 
 def resolve_dates(start_text: str | None, end_text: str | None, today: date) -> tuple[date, date]:
@@ -59,13 +61,11 @@ def resolve_dates(start_text: str | None, end_text: str | None, today: date) -> 
     )
     first = date.fromisoformat(PARTITIONS_START)
     if start > end:
-        raise Failure(f"--start-date {start} is after --end-date {end}", EXIT_BAD_INPUT)
+        raise BadInput(f"--start-date {start} is after --end-date {end}")
     if start < first:
-        raise Failure(
-            f"--start-date {start} is before the first partition ({first})", EXIT_BAD_INPUT
-        )
+        raise BadInput(f"--start-date {start} is before the first partition ({first})")
     if end > today:
-        raise Failure(f"--end-date {end} is in the future (today is {today} UTC)", EXIT_BAD_INPUT)
+        raise BadInput(f"--end-date {end} is in the future (today is {today} UTC)")
     return start, end
 
 
@@ -79,9 +79,7 @@ def prepare_warehouse(path: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise Failure(
-            f"cannot write to warehouse directory {path}: {reason}", EXIT_BAD_INPUT
-        ) from None
+        raise BadInput(f"cannot write to warehouse directory {path}: {reason}") from None
     return path
 
 
@@ -89,7 +87,7 @@ def _settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as exc:
-        raise Failure(str(exc), EXIT_BAD_INPUT) from None
+        raise BadInput(str(exc)) from None
 
 
 @main.command()
@@ -121,10 +119,9 @@ def run(
     """Run the nightly job against HUMANLY_BASE_URL with HUMANLY_API_KEY."""
     settings = _settings()
     if not settings.api_key:
-        raise Failure(
+        raise BadInput(
             "HUMANLY_API_KEY is not set (export your Gather API key, or try "
-            "`humanly-pipeline demo`, which needs none)",
-            EXIT_BAD_INPUT,
+            "`humanly-pipeline demo`, which needs none)"
         )
     start, end = resolve_dates(start_date, end_date, datetime.now(UTC).date())
     root = prepare_warehouse(warehouse or settings.warehouse_dir)
@@ -139,7 +136,7 @@ def _run_and_report(root: Path, start: date, end: date, *, quiet: bool, **option
     with showing_progress(quiet):
         summary = run_pipeline(root, start, end, **options)  # type: ignore[arg-type]
     if not summary.success:
-        raise Failure(summary.error or "the run failed", EXIT_FAILED)
+        raise RunFailed(summary.error or "the run failed")
     if not quiet:
         print_summary(summary)
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -86,7 +87,7 @@ class ParquetStore:
             for path in (self.root / name).glob(f"status=*/{day_dir}/*.parquet")
             if str(path.relative_to(self.root)) not in targets
         ]
-        journal = {"moves": moves, "deletes": deletes}
+        journal: dict[str, list[Any]] = {"moves": moves, "deletes": deletes}
         self._journal_dir.mkdir(parents=True, exist_ok=True)
         tmp = self._journal_dir / f".{txn}.tmp"
         tmp.write_bytes(orjson.dumps(journal))
@@ -97,7 +98,7 @@ class ParquetStore:
         shutil.rmtree(stage, ignore_errors=True)
         return written
 
-    def _apply(self, journal: Mapping[str, list]) -> None:  # type: ignore[type-arg]
+    def _apply(self, journal: Mapping[str, list[Any]]) -> None:
         for staged, final in journal["moves"]:
             src, dst = self.root / staged, self.root / final
             if src.exists():  # absent when a previous attempt already moved it

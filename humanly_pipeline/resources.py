@@ -17,7 +17,7 @@ from humanly_pipeline.client import GatherClient, ProgressEvent
 from humanly_pipeline.settings import Settings
 
 
-class HumanlyApiResource(ConfigurableResource):  # type: ignore[type-arg]
+class HumanlyApiResource(ConfigurableResource):
     """Connection and request budget for the Gather API."""
 
     api_key: str = Field(description="Gather API key (bind with EnvVar('HUMANLY_API_KEY')).")
@@ -63,7 +63,7 @@ class HumanlyApiResource(ConfigurableResource):  # type: ignore[type-arg]
         )
 
 
-class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]
+class WarehouseResource(ConfigurableResource):
     """Where DuckDB, Parquet, the raw landing and the ledger live."""
 
     warehouse_dir: str | None = Field(

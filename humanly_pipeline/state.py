@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from humanly_pipeline.flatten import IndexRow, LoadError
 
@@ -242,7 +243,10 @@ class Ledger:
             "SELECT candidate_interview_id, stage, error, raw_ref, first_seen, last_seen "
             "FROM load_errors ORDER BY candidate_interview_id, stage"
         )
-        return [(r[0], r[1], r[2], r[3], _dt(r[4]), _dt(r[5])) for r in cur]  # type: ignore[misc]
+        return [
+            (r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), datetime.fromisoformat(r[5]))
+            for r in cur
+        ]
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -259,7 +263,7 @@ class _Transaction:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _fetch_record(row: tuple) -> FetchRecord:  # type: ignore[type-arg]
+def _fetch_record(row: tuple[Any, ...]) -> FetchRecord:
     return FetchRecord(
         candidate_interview_id=row[0],
         status_at_fetch=row[1],

@@ -66,7 +66,8 @@ def assert_matches_sandbox(warehouse: Path, exp: Expected) -> None:
     assert sorted(got, key=repr) == sorted(want, key=repr)
     got = query(
         warehouse,
-        "SELECT candidate_interview_id, scorecard_id, evaluation_type, overall_score FROM scorecards",
+        "SELECT candidate_interview_id, scorecard_id, evaluation_type, overall_score "
+        "FROM scorecards",
     )
     want = [
         (i, c["id"], c["evaluationType"], float(c["overallScore"]))

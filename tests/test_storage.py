@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
