@@ -43,6 +43,10 @@ HOUR = 3_600
 MINUTE = 60
 DRIFT_BASE = 1 << 31
 _M32 = 0xFFFFFFFF
+_INV32 = 1.0 / 4_294_967_296.0
+_UNPACK16 = struct.Struct("<16I").unpack
+_UUID_VERSION_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_VERSION_SET = (0x4000 << 64) | (0x8000 << 48)
 
 # Documented statuses plus `expired`, which Humanly's analytics count (treated as servable).
 INVITE_SENT = "invite_sent"
@@ -210,9 +214,9 @@ def _digest(seed: int, salt: bytes, key: int, size: int = 64) -> bytes:
     return hashlib.blake2b(b"%d:%s:%d" % (seed, salt, key), digest_size=size).digest()
 
 
-def uniforms(seed: int, salt: bytes, key: int) -> tuple[float, ...]:
+def uniforms(seed: int, salt: bytes, key: int) -> list[float]:
     """Sixteen independent uniforms in [0, 1) for one (salt, key); the sandbox's only dice."""
-    return tuple(v / 4_294_967_296.0 for v in struct.unpack("<16I", _digest(seed, salt, key)))
+    return [v * _INV32 for v in _UNPACK16(_digest(seed, salt, key))]
 
 
 def unit(seed: int, salt: bytes, key: int) -> float:
@@ -250,7 +254,11 @@ class _Ids:
 
     def make(self, ns: int, key: int) -> str:
         high = int.from_bytes(_digest(self.seed, b"id%d" % ns, key, 12), "big")
-        return str(uuid.UUID(int=(high << 32) | self._mix(key, self._keys[ns]), version=4))
+        value = (high << 32) | self._mix(key, self._keys[ns])
+        # What uuid.UUID(int=value, version=4) does, without the object (listing hot path).
+        value = (value & _UUID_VERSION_CLEAR) | _UUID_VERSION_SET
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def decode(self, ns: int, value: str) -> int | None:
         try:
@@ -292,7 +300,7 @@ class Story:
         created: int,
         template: int,
         candidate: int,
-        u: tuple[float, ...],
+        u: list[float],
         summary_cutoff: int,
     ) -> None:
         self.key = key
@@ -429,6 +437,7 @@ class World:
         self.n_candidates = max(1, round(interviews * 0.85))
         self.unknown_status_rate = unknown_status_rate
         self._lock = threading.RLock()
+        self._template_ids = [self.ids.make(_NS_TEMPLATE, t.index) for t in TEMPLATES]
         # Per-key facts needed for listing/filtering; everything else is recomputed on demand.
         self._created = array("q")
         self._template = bytearray()
@@ -635,7 +644,7 @@ class World:
         return {
             "id": self.id_of(key),
             "candidateId": self.ids.make(_NS_CANDIDATE, s.candidate),
-            "interviewId": self.ids.make(_NS_TEMPLATE, s.template),
+            "interviewId": self._template_ids[s.template],
             "status": self.status_of(s),
             "inviteSentAt": iso(s.invite_sent),
             "createdAt": iso(s.created),

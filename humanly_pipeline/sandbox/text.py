@@ -106,20 +106,46 @@ _COMMENTS = (
 )
 
 
+class _Slots(dict[str, object]):
+    """Template values drawn only when a template asks for them (transcripts are a hot path)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__()
+        self.r = rng.random
+
+    def _pick(self, pool: tuple[str, ...]) -> str:
+        return pool[int(self.r() * len(pool))]
+
+    def __missing__(self, key: str) -> object:
+        r = self.r
+        value: object
+        if key == "company":
+            value = self._pick(_COMPANIES)
+        elif key == "place":
+            value = self._pick(_PLACES)
+        elif key == "skill":
+            value = self._pick(_SKILLS)
+        elif key == "skill2":
+            first = self["skill"]
+            value = first
+            while value == first:
+                value = self._pick(_SKILLS)
+        elif key == "years":
+            value = 1 + int(r() * 12)
+        elif key == "years2":
+            value = int(self["years"]) + 1 + int(r() * 3)  # type: ignore[call-overload]
+        elif key == "weeks":
+            value = 1 + int(r() * 4)
+        elif key == "months":
+            value = 2 + int(r() * 10)
+        else:  # people
+            value = 2 + int(r() * 14)
+        self[key] = value
+        return value
+
+
 def _fill(template: str, rng: random.Random) -> str:
-    skill, skill2 = rng.sample(_SKILLS, 2)
-    years = rng.randint(1, 12)
-    return template.format(
-        company=rng.choice(_COMPANIES),
-        place=rng.choice(_PLACES),
-        skill=skill,
-        skill2=skill2,
-        years=years,
-        years2=years + rng.randint(1, 3),
-        weeks=rng.randint(1, 4),
-        months=rng.randint(2, 11),
-        people=rng.randint(2, 15),
-    )
+    return template.format_map(_Slots(rng)) if "{" in template else template
 
 
 def transcript(rng: random.Random, language: str = "en") -> str:
@@ -133,10 +159,12 @@ def transcript(rng: random.Random, language: str = "en") -> str:
     # which is what breaks naive column widths and message-size assumptions.
     target = rng.randint(1500, 4000) if roll > 0.97 else rng.randint(60, 400)
     words: list[str] = []
+    r = rng.random
     while len(words) < target:
-        sentence = _fill(rng.choice(_SENTENCES), rng)
-        if rng.random() < 0.25:
-            sentence = f"{rng.choice(_FILLERS)} {sentence[0].lower()}{sentence[1:]}"
+        sentence = _fill(_SENTENCES[int(r() * len(_SENTENCES))], rng)
+        if r() < 0.25:
+            filler = _FILLERS[int(r() * len(_FILLERS))]
+            sentence = f"{filler} {sentence[0].lower()}{sentence[1:]}"
         words.extend(sentence.split())
     text = " ".join(words)
     if rng.random() < 0.08:
