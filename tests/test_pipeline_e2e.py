@@ -105,7 +105,7 @@ def test_first_run_loads_every_interview_once_and_matches_the_payloads(
 ) -> None:
     with sandbox() as sb:
         monkeypatch.setenv("HUMANLY_API_KEY", sb.api_key)
-        start, end = window(sb, days=10)  # part of the sandbox's history is out of range
+        start, end = window(sb, days=4)  # part of the sandbox's history is out of range
         exp = expected(sb, start, end)
         assert 0 < len(exp.status) < sb.store.total()
         assert {"invite_sent", "has_reviewed"} <= set(exp.status.values())
