@@ -316,6 +316,7 @@ def _count_unknown(
 _INHERITED: Final = ("candidate_interview_id", "status", "created_date", "_extracted_at")
 
 _STR, _FLOAT, _INT32, _TS = "str", "float", "int32", "ts"
+_BATCH: Final = 1000  # interviews per Arrow conversion (see _Builder.flush)
 _NONE = type(None)
 
 
@@ -442,6 +443,7 @@ class _Builder:
         self.errors: list[LoadError] = []
         self.new_fields: dict[str, int] = {}
         self.coerced: dict[str, int] = {}
+        self.parts: dict[str, list[pa.Table]] = {name: [] for name in schemas.TABLES}
 
     # -- one interview -------------------------------------------------------------------------
 
@@ -673,7 +675,32 @@ class _Builder:
             values = [_ts(v, key, c) for v in values]
         return pa.array(values, type=type_)
 
+    def flush(self) -> None:
+        """Convert the rows gathered so far to Arrow and drop the Python objects.
+
+        Called every ``_BATCH`` interviews: the parsed objects of one batch are freed before the
+        next is parsed, so memory stays bounded by the Arrow output plus one batch, and the
+        allocator reuses warm memory instead of faulting in fresh pages.
+        """
+        if not self.ci_rows:
+            return
+        for name, table in self._tables().items():
+            self.parts[name].append(table)
+        self.ci_rows.clear()
+        for r in self.child.values():
+            r.rows.clear()
+            r.parents.clear()
+            r.positions.clear()
+        self.card_ids.clear()
+
     def tables(self) -> dict[str, pa.Table]:
+        self.flush()
+        return {
+            name: pa.concat_tables(self.parts[name]) if self.parts[name] else schema.empty_table()
+            for name, schema in schemas.TABLES.items()
+        }
+
+    def _tables(self) -> dict[str, pa.Table]:
         ci_schema = schemas.CANDIDATE_INTERVIEWS
         ci_arrays = {
             f.name: pa.array(list(map(itemgetter(i), self.ci_rows)), type=f.type)
@@ -725,8 +752,10 @@ def flatten(index_rows: Sequence[IndexRow], raws: Mapping[str, RawResult]) -> Fl
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for cid in sorted(by_id):
+        for n, cid in enumerate(sorted(by_id), 1):
             builder.add(by_id[cid], raws.get(cid))
+            if n % _BATCH == 0:
+                builder.flush()
     finally:
         if gc_was_enabled:
             gc.enable()
