@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -28,21 +30,24 @@ RESULTS = {
 }
 
 
+Env = tuple[Sandbox, httpx.Client]
+
+
 @pytest.fixture(scope="module")
-def env() -> object:
+def env() -> Iterator[Env]:
     with running(interviews=230, seed=11) as pair:
         yield pair
 
 
-def _sb(env: object) -> Sandbox:
-    return env[0]  # type: ignore[index, no-any-return]
+def _sb(env: Env) -> Sandbox:
+    return env[0]
 
 
-def _c(env: object) -> httpx.Client:
-    return env[1]  # type: ignore[index, no-any-return]
+def _c(env: Env) -> httpx.Client:
+    return env[1]
 
 
-def test_list_envelope_trimmed_items_and_pagination(env: object) -> None:
+def test_list_envelope_trimmed_items_and_pagination(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     r = client.get(LIST)
     assert r.status_code == 200
@@ -58,7 +63,7 @@ def test_list_envelope_trimmed_items_and_pagination(env: object) -> None:
     assert all(c <= NOW.strftime("%Y-%m-%dT%H:%M:%SZ") for c in created)
 
 
-def test_pagination_edges_last_empty_and_limit_100(env: object) -> None:
+def test_pagination_edges_last_empty_and_limit_100(env: Env) -> None:
     client = _c(env)
     full = client.get(LIST, params={"limit": 100}).json()
     assert len(full["data"]) == 100
@@ -81,7 +86,7 @@ def test_pagination_edges_last_empty_and_limit_100(env: object) -> None:
         ({"limit": "ten"}, "limit"),
     ],
 )
-def test_list_validation_errors(env: object, params: dict[str, object], field: str) -> None:
+def test_list_validation_errors(env: Env, params: dict[str, Any], field: str) -> None:
     r = _c(env).get(LIST, params=params)
     assert r.status_code == 400
     err = r.json()["error"]
@@ -90,7 +95,7 @@ def test_list_validation_errors(env: object, params: dict[str, object], field: s
     assert "requestId" in r.json()["meta"]
 
 
-def test_list_filters(env: object) -> None:
+def test_list_filters(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     truth = sb.store.listing()
     for status in ("has_reviewed", "invite_sent", "expired"):
@@ -106,7 +111,7 @@ def test_list_filters(env: object) -> None:
     assert list_all(client, status="no_such_status") == []
 
 
-def test_get_candidate_interview_full_object(env: object) -> None:
+def test_get_candidate_interview_full_object(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     item = sb.store.listing(status="has_reviewed")[0]
     body = client.get(f"{LIST}/{item['id']}").json()
@@ -122,7 +127,7 @@ def test_get_candidate_interview_full_object(env: object) -> None:
     assert token not in client.get(f"{LIST}/{item['id']}/results").text
 
 
-def test_get_unknown_ids_are_404(env: object) -> None:
+def test_get_unknown_ids_are_404(env: Env) -> None:
     client = _c(env)
     for path in (
         f"{LIST}/{uuid.uuid4()}",
@@ -137,7 +142,7 @@ def test_get_unknown_ids_are_404(env: object) -> None:
         assert set(err["details"]) == {"resource", "id"}
 
 
-def test_results_shape_and_ground_truth(env: object) -> None:
+def test_results_shape_and_ground_truth(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     ids = [i["id"] for i in sb.store.listing(status="has_reviewed")]
     body = client.get(f"{LIST}/{ids[0]}/results").json()
@@ -153,7 +158,7 @@ def test_results_shape_and_ground_truth(env: object) -> None:
     assert (data["summary"] is not None) == (data["summaryStatus"] == "complete")
 
 
-def test_results_404_for_unanswered(env: object) -> None:
+def test_results_404_for_unanswered(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     for status in ("invite_sent", "expired"):
         ident = sb.store.listing(status=status)[0]["id"]
@@ -163,7 +168,7 @@ def test_results_404_for_unanswered(env: object) -> None:
         assert r.json()["error"]["details"]["id"] == ident
 
 
-def test_results_partial_answers_fewer_questions(env: object) -> None:
+def test_results_partial_answers_fewer_questions(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     store = sb.store
     for item in store.listing(status="partially_completed")[:10]:
@@ -173,7 +178,7 @@ def test_results_partial_answers_fewer_questions(env: object) -> None:
         assert 1 <= len(data["transcriptions"]) < n_questions
 
 
-def test_interviews_endpoints(env: object) -> None:
+def test_interviews_endpoints(env: Env) -> None:
     client = _c(env)
     body = client.get("/qsi/gather/interviews").json()
     interviews = body["data"]
@@ -204,7 +209,7 @@ def test_interviews_endpoints(env: object) -> None:
     assert paged["data"] == interviews[2:4]
 
 
-def test_candidates_endpoint(env: object) -> None:
+def test_candidates_endpoint(env: Env) -> None:
     sb, client = _sb(env), _c(env)
     body = client.get("/qsi/gather/candidates").json()
     people = body["data"]["candidates"]
