@@ -134,6 +134,8 @@ def interview_index(
             "api_total": report.total if report.total is not None else -1,
             "pages": report.pages,
             "duplicates_dropped": report.duplicates_dropped,
+            "deleted": report.deleted,
+            "deletion_check_skipped": report.deletion_check_skipped,
             "relisted": report.relisted,
             "reconciled": report.reconciled,
             "server_time": report.server_time.isoformat(),

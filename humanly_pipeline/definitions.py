@@ -9,11 +9,13 @@ from __future__ import annotations
 from dagster import Definitions, EnvVar, in_process_executor
 
 from humanly_pipeline.assets import ALL_ASSETS
+from humanly_pipeline.checks import ALL_CHECKS
 from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
 from humanly_pipeline.schedules import SCHEDULES, humanly_job
 
 defs = Definitions(
     assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
     jobs=[humanly_job],
     schedules=SCHEDULES,
     resources={

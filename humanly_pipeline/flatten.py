@@ -77,6 +77,8 @@ class IndexRow:
     created_at: datetime | None
     invite_sent_at: datetime | None
     created_date: date
+    # Set by the pipeline's ledger when a complete listing no longer contains the interview.
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,6 +499,8 @@ class _Builder:
                 has_scorecard,
                 summary_status,
                 results_status,
+                row.deleted_at is not None,
+                row.deleted_at,
                 extra,
                 row.status,
                 row.created_date,

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from humanly_pipeline.schemas import PARTITION_COLUMNS
+from humanly_pipeline.schemas import PARTITION_COLUMNS, TABLES
 
 FILE_NAME = "part-0.parquet"
 # Hive's own name for an empty or null partition value.
@@ -117,3 +118,39 @@ def _remove_empty_dirs(directory: Path, stop: Path) -> None:
     while directory != stop and directory.exists() and not any(directory.iterdir()):
         directory.rmdir()
         directory = directory.parent
+
+
+def attach_tables(con: duckdb.DuckDBPyConnection, root: Path, prefix: str = "") -> None:
+    """Expose every warehouse table under `root` to `con` as a temporary view `<prefix><table>`
+    with the exact schema of schemas.TABLES, partition columns included and statuses decoded
+    (an empty table when no file exists yet)."""
+    for name, schema in TABLES.items():
+        view = f"{prefix}{name}"  # identifiers come from schemas.TABLES, never from data
+        if any((root / name).glob("status=*/created_date=*/*.parquet")):
+            pattern = str(root / name / "status=*" / "created_date=*" / "*.parquet")
+            # A view cannot take a bound parameter, so the path (ours, from configuration,
+            # never from the API) is inlined as an escaped SQL string literal.
+            literal = "'" + pattern.replace("'", "''") + "'"
+            columns = ", ".join(
+                f"CAST({_source(f.name)} AS {_DUCKDB_TYPES.get(str(f.type), 'VARCHAR')}) "
+                f"AS {f.name}"
+                if f.name in PARTITION_COLUMNS
+                else f.name
+                for f in schema
+            )
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} FROM read_parquet("
+                f"{literal}, hive_partitioning = true, "
+                "hive_types = {'status': VARCHAR, 'created_date': DATE})"
+            )
+        else:
+            con.register(f"_empty_{view}", schema.empty_table())
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM _empty_{view}")
+
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "date32[day]": "DATE"}
+
+
+def _source(column: str) -> str:
+    # Status directories are Hive-escaped (see partition_value): decode them back.
+    return "url_decode(status)" if column == "status" else column

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from humanly_pipeline.parquet import attach_tables
 from humanly_pipeline.schemas import TABLES
 
 DATABASE_NAME = "humanly.duckdb"
@@ -50,17 +51,11 @@ def publish_duckdb(
         con.execute(f"SET memory_limit = '{memory_limit}'")  # from code, never from the API
         con.execute("SET temp_directory = ?", [str(spill)])
         con.execute("SET preserve_insertion_order = false")
+        attach_tables(con, parquet_root, prefix="_parquet_")
         for name, schema in TABLES.items():
+            # Created from the Arrow schema first, so the column types are exactly those.
             _create_from_arrow(con, name, schema.empty_table())
-            if any((parquet_root / name).glob("status=*/created_date=*/*.parquet")):
-                # Table names come from schemas.TABLES, never from data; the path is a parameter.
-                # Status directories are Hive-escaped (see parquet.partition_value): decode them.
-                con.execute(
-                    f"INSERT INTO {name} BY NAME SELECT * REPLACE (url_decode(status) AS status) "
-                    "FROM read_parquet(?, hive_partitioning = true, "
-                    "hive_types = {'status': VARCHAR, 'created_date': DATE})",
-                    [str(parquet_root / name / "status=*" / "created_date=*" / "*.parquet")],
-                )
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _parquet_{name}")
         for name, table in (extra_tables or {}).items():
             _create_from_arrow(con, name, table)
         for name in [*TABLES, *(extra_tables or {})]:

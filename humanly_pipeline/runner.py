@@ -18,6 +18,7 @@ from dagster import DagsterInstance, EnvVar, materialize
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
 from humanly_pipeline.assets import ALL_ASSETS
+from humanly_pipeline.checks import ALL_CHECKS
 from humanly_pipeline.layout import WarehouseLayout
 from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
 from humanly_pipeline.schedules import range_tags
@@ -90,7 +91,7 @@ def run_pipeline(
     logging.getLogger("dagster").setLevel(logging.WARNING)
     with _instance(instance) as inst:
         result = materialize(
-            ALL_ASSETS,
+            [*ALL_ASSETS, *ALL_CHECKS],
             resources={
                 "humanly_api": api,
                 "warehouse": WarehouseResource(warehouse_dir=str(warehouse_dir)),

@@ -141,6 +141,19 @@ CANDIDATE_INTERVIEWS: Final = pa.schema(
             "The status stated inside the latest results payload (may lag the listed status).",
         ),
         _f(
+            "is_deleted",
+            pa.bool_(),
+            "True when the interview no longer appears in a complete listing of the API (a soft "
+            "delete: its rows are kept as last seen).",
+            nullable=False,
+        ),
+        _f(
+            "deleted_at",
+            TIMESTAMP,
+            "When a complete listing first no longer contained the interview (API clock, UTC); "
+            "null while it is listed.",
+        ),
+        _f(
             "_extra",
             pa.string(),
             "JSON object (sorted keys) of top-level results fields this pipeline does not map "
@@ -250,6 +263,30 @@ TABLES: Final[dict[str, pa.Schema]] = {
     "scorecards": SCORECARDS,
     "scorecard_results": SCORECARD_RESULTS,
 }
+
+STATUS_HISTORY_SCHEMA: Final = pa.schema(
+    [
+        _id_field(),
+        _f(
+            "status",
+            pa.string(),
+            "A status the interview was listed in.",
+            nullable=False,
+        ),
+        _f(
+            "first_seen",
+            TIMESTAMP,
+            "The API's clock at the first listing pass that showed this status (UTC).",
+            nullable=False,
+        ),
+        _f(
+            "last_seen",
+            TIMESTAMP,
+            "The API's clock at the latest listing pass that showed this status (UTC).",
+            nullable=False,
+        ),
+    ]
+)
 
 LOAD_ERRORS_SCHEMA: Final = pa.schema(
     [

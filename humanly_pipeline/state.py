@@ -1,7 +1,9 @@
 """The ledger: what the pipeline knows between runs, in one SQLite file under the warehouse.
 
 It owns three facts that must survive a killed run:
-- the interview index (every listed interview with its latest status, first and last seen);
+- the interview index (every listed interview with its latest status, first and last seen, and
+  when it disappeared from a complete listing), and the status history (each status an interview
+  was listed in, first and last seen);
 - the fetch ledger (per interview: the status it had when its results were last fetched, the
   outcome, where the body was landed, and when a still-changing payload is due to be re-polled);
 - the quarantine (`load_errors`) and a small per-run record (the server's clock for the run).
@@ -33,9 +35,18 @@ CREATE TABLE IF NOT EXISTS interviews (
     invite_sent_at TEXT,
     created_date TEXT NOT NULL,
     first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
+    last_seen TEXT NOT NULL,
+    last_seen_run TEXT,
+    deleted_at TEXT
 );
 CREATE INDEX IF NOT EXISTS interviews_by_date ON interviews (created_date);
+CREATE TABLE IF NOT EXISTS status_history (
+    candidate_interview_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (candidate_interview_id, status)
+);
 CREATE TABLE IF NOT EXISTS fetches (
     candidate_interview_id TEXT PRIMARY KEY,
     status_at_fetch TEXT NOT NULL,
@@ -61,7 +72,9 @@ CREATE TABLE IF NOT EXISTS load_errors (
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     server_time TEXT NOT NULL,
-    started_at TEXT NOT NULL
+    started_at TEXT NOT NULL,
+    api_total INTEGER,
+    listed INTEGER
 );
 """
 
@@ -119,12 +132,22 @@ class Ledger:
         self.close()
 
     # -- runs -------------------------------------------------------------------------------
-    def record_run(self, run_id: str, server_time: datetime) -> None:
+    def record_run(
+        self, run_id: str, server_time: datetime, api_total: int | None, listed: int
+    ) -> None:
         self._db.execute(
-            "INSERT INTO runs VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
-            "server_time = excluded.server_time",
-            (run_id, _iso(server_time), _iso(datetime.now(UTC))),
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+            "server_time = excluded.server_time, api_total = excluded.api_total, "
+            "listed = excluded.listed",
+            (run_id, _iso(server_time), _iso(datetime.now(UTC)), api_total, listed),
         )
+
+    def run_listing(self, run_id: str) -> tuple[int | None, int] | None:
+        """(the API's total, interviews listed) of a run's listing pass."""
+        row = self._db.execute(
+            "SELECT api_total, listed FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def run_server_time(self, run_id: str) -> datetime | None:
         row = self._db.execute(
@@ -133,40 +156,61 @@ class Ledger:
         return _dt(row[0]) if row else None
 
     # -- the interview index ----------------------------------------------------------------
-    def upsert_index(self, rows: Iterable[IndexRow], seen_at: datetime) -> int:
-        """Record a listing pass: add new interviews, update status and last_seen of known ones."""
+    def upsert_index(
+        self, rows: Sequence[IndexRow], seen_at: datetime, run_id: str, *, complete: bool
+    ) -> int:
+        """Record a listing pass: add new interviews, update status and last_seen of known ones,
+        extend the status history, and, when the pass was `complete` (every page listed), flag
+        the interviews it no longer contains as deleted (and unflag any that came back).
+
+        Returns how many interviews were newly flagged as deleted."""
         seen = _iso(seen_at)
-        params = (
-            (
-                r.candidate_interview_id,
-                r.candidate_id,
-                r.interview_id,
-                r.status,
-                _iso(r.created_at),
-                _iso(r.invite_sent_at),
-                r.created_date.isoformat(),
-                seen,
-                seen,
-            )
-            for r in rows
-        )
         with self._transaction():
-            cursor = self._db.executemany(
-                "INSERT INTO interviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            self._db.executemany(
+                "INSERT INTO interviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
                 "ON CONFLICT (candidate_interview_id) DO UPDATE SET "
                 "candidate_id = excluded.candidate_id, interview_id = excluded.interview_id, "
                 "status = excluded.status, created_at = excluded.created_at, "
                 "invite_sent_at = excluded.invite_sent_at, created_date = excluded.created_date, "
-                "last_seen = excluded.last_seen",
-                params,
+                "last_seen = excluded.last_seen, last_seen_run = excluded.last_seen_run, "
+                "deleted_at = NULL",
+                (
+                    (
+                        r.candidate_interview_id,
+                        r.candidate_id,
+                        r.interview_id,
+                        r.status,
+                        _iso(r.created_at),
+                        _iso(r.invite_sent_at),
+                        r.created_date.isoformat(),
+                        seen,
+                        seen,
+                        run_id,
+                    )
+                    for r in rows
+                ),
             )
-        return cursor.rowcount
+            self._db.executemany(
+                "INSERT INTO status_history VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (candidate_interview_id, status) DO UPDATE SET "
+                "last_seen = excluded.last_seen",
+                ((r.candidate_interview_id, r.status, seen, seen) for r in rows),
+            )
+            deleted = 0
+            if complete:
+                # A pass id, not a timestamp: the server's clock may not move between passes.
+                deleted = self._db.execute(
+                    "UPDATE interviews SET deleted_at = ? "
+                    "WHERE deleted_at IS NULL AND last_seen_run IS NOT ?",
+                    (seen, run_id),
+                ).rowcount
+        return deleted
 
     def index_rows(self, start: date, end: date) -> list[IndexRow]:
         """Interviews created between start and end (inclusive), ordered by id."""
         cur = self._db.execute(
             "SELECT candidate_interview_id, candidate_id, interview_id, status, created_at, "
-            "invite_sent_at, created_date FROM interviews "
+            "invite_sent_at, created_date, deleted_at FROM interviews "
             "WHERE created_date BETWEEN ? AND ? ORDER BY candidate_interview_id",
             (start.isoformat(), end.isoformat()),
         )
@@ -179,8 +223,25 @@ class Ledger:
                 created_at=_dt(row[4]),
                 invite_sent_at=_dt(row[5]),
                 created_date=date.fromisoformat(row[6]),
+                deleted_at=_dt(row[7]),
             )
             for row in cur
+        ]
+
+    def interview_count(self) -> int:
+        """Interviews in the index that the latest complete listing still contained."""
+        row = self._db.execute(
+            "SELECT count(*) FROM interviews WHERE deleted_at IS NULL"
+        ).fetchone()
+        return int(row[0])
+
+    def status_history(self) -> list[tuple[str, str, datetime, datetime]]:
+        cur = self._db.execute(
+            "SELECT candidate_interview_id, status, first_seen, last_seen FROM status_history "
+            "ORDER BY candidate_interview_id, first_seen, status"
+        )
+        return [
+            (r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3])) for r in cur
         ]
 
     # -- the fetch ledger -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,10 +25,13 @@ from humanly_pipeline.parquet import ParquetStore
 from humanly_pipeline.partitions import dates_between
 from humanly_pipeline.planning import RepollPolicy, payload_pending, plan_fetches
 from humanly_pipeline.publish import PublishResult, publish_duckdb
-from humanly_pipeline.schemas import LOAD_ERRORS_SCHEMA
+from humanly_pipeline.schemas import LOAD_ERRORS_SCHEMA, STATUS_HISTORY_SCHEMA
 from humanly_pipeline.state import MALFORMED, NOT_FOUND, OK, FetchRecord, Ledger
 
 log = logging.getLogger(__name__)
+
+# Below this share of the known interviews, a listing is not trusted to reveal deletions.
+MIN_LISTED_SHARE_FOR_DELETIONS = 0.5
 
 # Quarantine stages that a clean re-flatten clears.
 FLATTEN_STAGES = ("parse", "shape", "flatten")
@@ -46,6 +49,8 @@ class IndexReport:
     duplicates_dropped: int
     relisted: bool
     reconciled: bool
+    deleted: int
+    deletion_check_skipped: bool
 
 
 @dataclass
@@ -88,9 +93,19 @@ def index_step(
             rows.append(parse_index_item(item))
         except (ValueError, TypeError) as exc:
             errors.append(LoadError(str(item.get("id", "?")), "index", str(exc), None))
-    ledger.upsert_index(rows, now)
+    # A listing that suddenly lacks most known interviews is more likely an API fault than a
+    # mass deletion: then nothing is flagged, and the next complete listing decides.
+    known = ledger.interview_count()
+    plausible = len(rows) >= known * MIN_LISTED_SHARE_FOR_DELETIONS
+    deleted = ledger.upsert_index(rows, now, run_id, complete=plausible)
+    if not plausible:
+        log.warning(
+            "listing returned %d interviews but %d were known: deletions not flagged this run",
+            len(rows),
+            known,
+        )
     ledger.record_errors(errors, now)
-    ledger.record_run(run_id, now)
+    ledger.record_run(run_id, now, listing.total, len(rows))
     in_range = Counter(r.status for r in rows if start <= r.created_date <= end)
     return IndexReport(
         listed=len(rows),
@@ -103,6 +118,8 @@ def index_step(
         duplicates_dropped=listing.duplicates_dropped,
         relisted=listing.relisted,
         reconciled=listing.reconciled,
+        deleted=deleted,
+        deletion_check_skipped=not plausible,
     )
 
 
@@ -250,14 +267,20 @@ def flatten_step(
 
 
 def publish_step(layout: WarehouseLayout, ledger: Ledger) -> PublishResult:
-    """Rebuild humanly.duckdb from the Parquet tables and the quarantine."""
+    """Rebuild humanly.duckdb from the Parquet tables, the quarantine and the status history."""
     progress.report("publishing", 0, 1, "publishing humanly.duckdb")
-    errors = ledger.load_errors()
-    columns: dict[str, list[Any]] = {name: [] for name in LOAD_ERRORS_SCHEMA.names}
-    for entry in errors:
-        for name, value in zip(LOAD_ERRORS_SCHEMA.names, entry, strict=True):
-            columns[name].append(value)
-    load_errors = pa.Table.from_pydict(columns, schema=LOAD_ERRORS_SCHEMA)
-    result = publish_duckdb(layout.root, layout.parquet_dir, {"load_errors": load_errors})
+    extra = {
+        "load_errors": _table(LOAD_ERRORS_SCHEMA, ledger.load_errors()),
+        "status_history": _table(STATUS_HISTORY_SCHEMA, ledger.status_history()),
+    }
+    result = publish_duckdb(layout.root, layout.parquet_dir, extra)
     progress.report("publishing", 1, 1)
     return result
+
+
+def _table(schema: pa.Schema, rows: Sequence[Sequence[Any]]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+    for row in rows:
+        for name, value in zip(schema.names, row, strict=True):
+            columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=schema)

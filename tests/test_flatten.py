@@ -6,6 +6,7 @@ exact row values, not on "it ran".
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -296,6 +297,8 @@ def test_full_payload_flattens_to_exact_rows() -> None:
             "has_scorecard": True,
             "summary_status": "complete",
             "results_status": "new_response",
+            "is_deleted": False,
+            "deleted_at": None,
             "_extra": None,
             **common,
         }
@@ -823,3 +826,12 @@ def test_extra_too_deep_for_json_is_a_shape_error_not_a_crash(depth: int) -> Non
     assert out.new_fields == {"deep": 1}
     assert out.tables["transcriptions"].num_rows == 2
     assert col(out, "candidate_interviews", "has_results") == [True]
+
+
+def test_a_soft_deleted_interview_keeps_its_rows_and_says_when_it_went() -> None:
+    gone = datetime(2024, 3, 9, tzinfo=UTC)
+    row = dataclasses.replace(index_row("ci-1"), deleted_at=gone)
+    out = run([row], [raw("ci-1", payload("ci-1"))])
+    (ci,) = rows_of(out, "candidate_interviews")
+    assert ci["is_deleted"] is True and ci["deleted_at"] == gone
+    assert out.tables["transcriptions"].num_rows == 2

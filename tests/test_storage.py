@@ -132,20 +132,45 @@ def test_ledger_survives_reopen_and_keeps_latest_status(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     first = IndexRow("a", "c1", "i1", "invite_sent", T0, T0, DAY)
     with Ledger(path) as ledger:
-        ledger.upsert_index([first], T0)
-        ledger.record_run("run-1", T0)
+        ledger.upsert_index([first], T0, "run-1", complete=True)
+        ledger.record_run("run-1", T0, 1, 1)
         ledger.record_errors([LoadError("a", "parse", "bad", "ref")], T0)
     later = datetime(2026, 5, 3, tzinfo=UTC)
     with Ledger(path) as ledger:
-        ledger.upsert_index([IndexRow("a", "c1", "i1", "hired", T0, T0, DAY)], later)
+        ledger.upsert_index(
+            [IndexRow("a", "c1", "i1", "hired", T0, T0, DAY)], later, "run-2", complete=True
+        )
         ledger.record_errors([LoadError("a", "parse", "still bad", "ref")], later)
         (row,) = ledger.index_rows(DAY, DAY)
-        assert row.status == "hired" and row.created_at == T0
+        assert row.status == "hired" and row.created_at == T0 and row.deleted_at is None
         assert ledger.run_server_time("run-1") == T0
+        assert ledger.run_listing("run-1") == (1, 1)
         (err,) = ledger.load_errors()
         assert err[:3] == ("a", "parse", "still bad") and err[4] == T0 and err[5] == later
         ledger.clear_errors(["a"], ("parse",))
         assert ledger.load_errors() == []
+        assert ledger.status_history() == [
+            ("a", "invite_sent", T0, T0),
+            ("a", "hired", later, later),
+        ]
+
+
+def test_interviews_missing_from_a_complete_listing_are_flagged_not_dropped(
+    tmp_path: Path,
+) -> None:
+    a, b = (IndexRow(i, None, None, "new_response", T0, T0, DAY) for i in "ab")
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        assert ledger.upsert_index([a, b], T0, "run-1", complete=True) == 0
+        # The same clock on the next pass (a frozen sandbox): flagged all the same.
+        assert ledger.upsert_index([a], T0, "run-2", complete=False) == 0  # partial: no verdict
+        assert ledger.interview_count() == 2
+        assert ledger.upsert_index([a], T0, "run-3", complete=True) == 1
+        rows = {r.candidate_interview_id: r for r in ledger.index_rows(DAY, DAY)}
+        assert rows["b"].deleted_at == T0 and rows["a"].deleted_at is None
+        assert ledger.interview_count() == 1
+        later = datetime(2026, 5, 4, tzinfo=UTC)
+        ledger.upsert_index([a, b], later, "run-4", complete=True)  # it came back
+        assert all(r.deleted_at is None for r in ledger.index_rows(DAY, DAY))
 
 
 READER = """
