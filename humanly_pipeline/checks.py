@@ -9,7 +9,6 @@ still get.
 """
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb
