@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import math
+import sys
 import threading
 import time
 import uuid
@@ -139,6 +140,16 @@ class RateLimiter:
             self.burst_until = 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up mid-response are normal (timeouts, killed runs): stay quiet."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
 class _Reply(Exception):
     """Raised inside routing to answer with an error envelope."""
 
@@ -198,8 +209,7 @@ class Sandbox:
         if self._server is not None:
             return self
         handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), handler)
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
