@@ -27,10 +27,12 @@ from pydantic import Field
 
 from humanly_pipeline import progress
 from humanly_pipeline.client import ProgressEvent
+from humanly_pipeline.dictionary import TABLE_DESCRIPTIONS
 from humanly_pipeline.landing import RawStore
 from humanly_pipeline.layout import WarehouseLayout
 from humanly_pipeline.parquet import ParquetStore
 from humanly_pipeline.partitions import daily_partitions, run_date_range, single_run
+from humanly_pipeline.preview import duckdb_preview, parquet_preview
 from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
 from humanly_pipeline.schemas import TABLES
 from humanly_pipeline.state import Ledger
@@ -207,17 +209,6 @@ def raw_results(
     )
 
 
-TABLE_DESCRIPTIONS = {
-    "candidate_interviews": "One row per candidate interview, latest listed status.",
-    "transcriptions": "One row per answered question, from the latest results payload.",
-    "scores": "One row per score entry (question or overall).",
-    "ratings": "One row per reviewer rating.",
-    "summaries": "One row per interview with a results payload: AI summary and its status.",
-    "scorecards": "One row per interview with a score card.",
-    "scorecard_results": "One row per score-card criterion result.",
-}
-
-
 @multi_asset(
     specs=[
         AssetSpec(
@@ -258,14 +249,18 @@ def warehouse_tables(
                 "new_fields": MetadataValue.json(dict(report.new_fields)),
                 "coerced_values": MetadataValue.json(dict(report.coerced)),
                 "path": MetadataValue.path(str(layout.parquet_dir / name)),
+                "preview": MetadataValue.md(parquet_preview(layout.parquet_dir, name)),
             },
         )
 
 
 @asset(
     deps=list(TABLES),
-    description="humanly.duckdb rebuilt from the Parquet tables and the quarantine, then swapped "
-    "in atomically: analysts holding it open are never blocked and never see a half-written run.",
+    description="humanly.duckdb rebuilt from the Parquet tables, the quarantine and the status "
+    "history, with the modeled views (interview_facts, funnel_daily, criterion_scores, "
+    "time_in_status) and a COMMENT on every table, view and column, then swapped in atomically: "
+    "analysts holding it open are never blocked and never see a half-written run. "
+    "Data dictionary: docs/warehouse.md.",
     kinds={"duckdb"},
     **COMMON,
 )
@@ -280,6 +275,7 @@ def humanly_duckdb(
             "rows": MetadataValue.json(result.rows),
             "bytes": result.bytes,
             "path": MetadataValue.path(str(result.path)),
+            "preview": MetadataValue.md(duckdb_preview(result.path)),
         }
     )
 

@@ -18,8 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from humanly_pipeline.dictionary import apply_comments
 from humanly_pipeline.parquet import attach_tables
 from humanly_pipeline.schemas import TABLES
+from humanly_pipeline.views import create_views
 
 DATABASE_NAME = "humanly.duckdb"
 
@@ -61,6 +63,8 @@ def publish_duckdb(
         for name in [*TABLES, *(extra_tables or {})]:
             row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
             rows[name] = int(row[0]) if row else 0
+        create_views(con)
+        apply_comments(con)  # after the views, so that they are described too
         con.execute("CHECKPOINT")
     finally:
         con.close()
