@@ -27,7 +27,7 @@ from pydantic import Field
 
 from humanly_pipeline import progress
 from humanly_pipeline.client import ProgressEvent
-from humanly_pipeline.dictionary import TABLE_DESCRIPTIONS
+from humanly_pipeline.dictionary import INDEX_COLUMNS, TABLE_DESCRIPTIONS, relations_markdown
 from humanly_pipeline.landing import RawStore
 from humanly_pipeline.layout import WarehouseLayout
 from humanly_pipeline.parquet import ParquetStore
@@ -109,6 +109,13 @@ def _client_progress(event: ProgressEvent) -> None:
     description="Every candidate interview as listed by the Gather API (one listing pass per "
     "run), recorded in the ledger with its latest status. Costs ceil(total/100) requests.",
     kinds={"python", "sqlite"},
+    metadata={
+        "dagster/column_schema": TableSchema(
+            columns=[
+                c for c in column_schema("candidate_interviews").columns if c.name in INDEX_COLUMNS
+            ]
+        )
+    },
     **COMMON,
 )
 def interview_index(
@@ -262,6 +269,7 @@ def warehouse_tables(
     "analysts holding it open are never blocked and never see a half-written run. "
     "Data dictionary: docs/warehouse.md.",
     kinds={"duckdb"},
+    metadata={"tables": MetadataValue.md(relations_markdown())},
     **COMMON,
 )
 def humanly_duckdb(

@@ -44,6 +44,20 @@ DOCUMENTED_TABLES: Final[dict[str, pa.Schema]] = {
 }
 
 
+# The columns of candidate_interviews that interview_index (the listing) already knows.
+INDEX_COLUMNS: Final[tuple[str, ...]] = (
+    "candidate_interview_id",
+    "candidate_id",
+    "interview_id",
+    "status",
+    "created_at",
+    "invite_sent_at",
+    "created_date",
+    "is_deleted",
+    "deleted_at",
+)
+
+
 def table_description(name: str) -> str:
     """The one-line description of a table or view."""
     if name in VIEWS:
@@ -104,6 +118,15 @@ def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
+def relations_markdown() -> str:
+    """A Markdown table of every table and view of humanly.duckdb and what one row is."""
+    lines = ["| name | kind | what one row is |", "|---|---|---|"]
+    for name in [*DOCUMENTED_TABLES, *VIEWS]:
+        kind = "view" if name in VIEWS else "table"
+        lines.append(f"| [`{name}`](#{name}) | {kind} | {_cell(table_description(name))} |")
+    return "\n".join(lines)
+
+
 def render_markdown() -> str:
     """docs/warehouse.md: every table and view, its columns, their types and descriptions."""
     con = _example_database()
@@ -120,14 +143,9 @@ def render_markdown() -> str:
             "Every per-interview table also has the Hive partition columns `status` and "
             "`created_date`.",
             "",
-            "| name | kind | what one row is |",
-            "|---|---|---|",
+            relations_markdown(),
         ]
-        names = [*DOCUMENTED_TABLES, *VIEWS]
-        for name in names:
-            kind = "view" if name in VIEWS else "table"
-            lines.append(f"| [`{name}`](#{name}) | {kind} | {_cell(table_description(name))} |")
-        for name in names:
+        for name in [*DOCUMENTED_TABLES, *VIEWS]:
             kind = "view" if name in VIEWS else "table"
             lines += ["", f"## {name}", "", f"*{kind}* — {table_description(name)}", ""]
             lines += ["| column | type | description |", "|---|---|---|"]
