@@ -102,6 +102,12 @@ def _settings() -> Settings:
 @click.option("--end-date", default=None, help="Last created date (YYYY-MM-DD, default today).")
 @click.option("--full-refresh", is_flag=True, help="Re-fetch every answered interview in range.")
 @click.option(
+    "--from-raw",
+    is_flag=True,
+    help="Rebuild the tables and humanly.duckdb from the raw landing only: no API request "
+    "(no key needed).",
+)
+@click.option(
     "--max-requests",
     type=click.IntRange(min=1),
     default=None,
@@ -113,12 +119,18 @@ def run(
     start_date: str | None,
     end_date: str | None,
     full_refresh: bool,
+    from_raw: bool,
     max_requests: int | None,
     quiet: bool,
 ) -> None:
     """Run the nightly job against HUMANLY_BASE_URL with HUMANLY_API_KEY."""
     settings = _settings()
-    if not settings.api_key:
+    if from_raw and full_refresh:
+        raise BadInput("--from-raw and --full-refresh exclude each other")
+    if from_raw and not settings.api_key:
+        # The rebuild calls no API, but the resource binding still wants a value.
+        os.environ["HUMANLY_API_KEY"] = "unused-by-from-raw"
+    elif not settings.api_key:
         raise BadInput(
             "HUMANLY_API_KEY is not set (export your Gather API key, or try "
             "`humanly-pipeline demo`, which needs none)"
@@ -126,7 +138,13 @@ def run(
     start, end = resolve_dates(start_date, end_date, datetime.now(UTC).date())
     root = prepare_warehouse(warehouse or settings.warehouse_dir)
     _run_and_report(
-        root, start, end, full_refresh=full_refresh, max_requests=max_requests, quiet=quiet
+        root,
+        start,
+        end,
+        full_refresh=full_refresh,
+        max_requests=max_requests,
+        from_raw=from_raw,
+        quiet=quiet,
     )
 
 

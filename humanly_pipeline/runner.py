@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from dagster import DagsterInstance, EnvVar, materialize
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
-from humanly_pipeline.assets import ALL_ASSETS
+from humanly_pipeline.assets import ALL_ASSETS, interview_index, raw_results
 from humanly_pipeline.checks import ALL_CHECKS
 from humanly_pipeline.layout import WarehouseLayout
 from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
@@ -34,6 +35,8 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     index: dict[str, Any] = field(default_factory=dict)
     fetch: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, bool] = field(default_factory=dict)
     error: str | None = None
 
     @property
@@ -68,11 +71,14 @@ def run_pipeline(
     concurrency: int | None = None,
     full_refresh: bool = False,
     max_requests: int | None = None,
+    from_raw: bool = False,
     instance: DagsterInstance | None = None,
 ) -> RunSummary:
     """Materialize every asset for the created dates start..end as one run.
 
-    The API key is read from HUMANLY_API_KEY when the run starts."""
+    The API key is read from HUMANLY_API_KEY when the run starts. `from_raw` rebuilds the tables
+    and the database from the raw landing only: no listing, no fetch, zero API requests (after a
+    mapping fix, or to clear quarantine entries that a fix now reads)."""
     began = time.monotonic()
     api = HumanlyApiResource(
         api_key=EnvVar("HUMANLY_API_KEY"),
@@ -81,12 +87,19 @@ def run_pipeline(
         requests_per_minute=requests_per_minute,
         concurrency=concurrency,
     )
-    run_config = {
-        "ops": {
+    ops = (
+        {}
+        if from_raw
+        else {
             "raw_results": {"config": {"full_refresh": full_refresh, "max_requests": max_requests}}
-        },
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    }
+        }
+    )
+    run_config = {"ops": ops, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    selection = (
+        [key for a in ALL_ASSETS if a not in FETCHING_ASSETS for key in a.keys]
+        if from_raw
+        else None
+    )
     # Dagster's own per-event chatter would drown the progress display.
     logging.getLogger("dagster").setLevel(logging.WARNING)
     with _instance(instance) as inst:
@@ -100,6 +113,7 @@ def run_pipeline(
             tags=range_tags(start, end),
             instance=inst,
             raise_on_error=False,
+            selection=selection,
         )
     summary = RunSummary(
         success=result.success,
@@ -109,10 +123,26 @@ def run_pipeline(
         duckdb_path=WarehouseLayout(warehouse_dir).duckdb_path,
         index=_metadata(result, "interview_index"),
         fetch=_metadata(result, "raw_results"),
+        tables=_metadata(result, "warehouse_tables"),
+        checks=_check_results(result),
         error=None if result.success else _failure_message(result, api.settings().base_url),
     )
     summary.rows = dict(_metadata(result, "humanly_duckdb").get("rows", {}))
     return summary
+
+
+# The assets that call the API: left out of a rebuild from the raw landing.
+FETCHING_ASSETS = (interview_index, raw_results)
+
+
+def _check_results(result: ExecuteInProcessResult) -> dict[str, bool]:
+    """`asset/check_name` -> passed, for every check evaluated in the run."""
+    out: dict[str, bool] = {}
+    for event in result.all_events:
+        data = event.event_specific_data
+        if isinstance(data, AssetCheckEvaluation):
+            out[f"{data.asset_key.to_user_string()}/{data.check_name}"] = data.passed
+    return out
 
 
 class _instance:

@@ -445,6 +445,7 @@ class World:
         self._drift_created: list[int] = []
         self._order: list[int] | None = None
         self._by_status: dict[str, list[int]] | None = None
+        self._deleted: set[int] = set()
         for key in range(interviews):
             self._append_key(key)
         self._extend_future()
@@ -490,6 +491,8 @@ class World:
         return self._created[key], self._template[key], self._candidate[key]
 
     def _visible(self, key: int) -> bool:
+        if key in self._deleted:
+            return False
         if key >= DRIFT_BASE:
             return key - DRIFT_BASE < len(self._drift_created)
         return 0 <= key < len(self._created)
@@ -541,6 +544,16 @@ class World:
             self._by_status = None
             return self.now
 
+    def delete(self, candidate_interview_ids: Iterable[str]) -> int:
+        """Delete interviews upstream: they leave every listing and every endpoint answers 404
+        for them (what the pipeline must notice as a soft delete). Returns how many existed."""
+        with self._lock:
+            keys = {k for i in candidate_interview_ids if (k := self.key_of(i)) is not None}
+            self._deleted |= keys
+            self._order = None
+            self._by_status = None
+            return len(keys)
+
     def drift(self, count: int) -> list[str]:
         """Create `count` brand-new interviews at the head of the listing (page-drift fault)."""
         created: list[str] = []
@@ -571,6 +584,8 @@ class World:
                     )
                 else:
                     self._order = list(scheduled)
+                if self._deleted:
+                    self._order = [k for k in self._order if k not in self._deleted]
             return self._order
 
     def _sort_key(self, key: int) -> tuple[int, int]:

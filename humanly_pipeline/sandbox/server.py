@@ -252,6 +252,10 @@ class Sandbox:
         """Move the virtual clock forward by `days` (also: POST /_sandbox/advance)."""
         return self.store.advance(days)
 
+    def delete(self, candidate_interview_ids: list[str]) -> int:
+        """Delete interviews upstream (they vanish from listings, and 404)."""
+        return self.store.delete(candidate_interview_ids)
+
     def request_counts(self) -> dict[str, dict[int, int]]:
         """{endpoint_name: {http_status: n}}; status 0 = connection dropped without response."""
         with self._lock:
