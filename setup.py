@@ -30,6 +30,11 @@ setup(
             "mypy",
             "psutil",
             "dagster-cloud-cli",
+            # notebooks/analysis.ipynb, executed by tests/test_notebook.py
+            "matplotlib",
+            "nbclient",
+            "nbformat",
+            "ipykernel",
         ],
     },
     entry_points={"console_scripts": ["humanly-pipeline=humanly_pipeline.cli:main"]},

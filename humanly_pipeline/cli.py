@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from humanly_pipeline.console import print_summary, showing_progress
+from humanly_pipeline.console import print_next_steps, print_summary, showing_progress
 from humanly_pipeline.partitions import PARTITIONS_START
 from humanly_pipeline.sandbox.cli import sandbox_command
 from humanly_pipeline.schedules import NIGHTLY_LOOKBACK_DAYS, lookback_range
@@ -213,14 +213,7 @@ def demo(warehouse: Path, interviews: int, seed: int, days: int, quiet: bool) ->
             concurrency=8,
         )
     if not quiet:
-        db = root / "humanly.duckdb"
-        click.echo(
-            "\ntry:\n"
-            f'  duckdb -readonly {db} "SELECT status, count(*) FROM candidate_interviews '
-            'GROUP BY ALL ORDER BY 2 DESC"\n'
-            f"  python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
-            ".sql('SELECT * FROM scorecards LIMIT 5'))\""
-        )
+        print_next_steps(root / "humanly.duckdb")
 
 
 main.add_command(sandbox_command)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -23,6 +24,19 @@ from rich.progress import (
 
 from humanly_pipeline import progress
 from humanly_pipeline.runner import RunSummary
+
+# Shown at the end of the demo: one line each, so they can be copied as they are. They use the
+# modeled views (humanly_pipeline/views.py), the shortest way to an answer.
+EXAMPLE_QUERIES = (
+    "SELECT created_date, invited, completed, reviewed, hired, round(completion_rate, 2) AS "
+    "completion_rate FROM funnel_daily ORDER BY created_date DESC LIMIT 7",
+    "SELECT status, count(*) AS interviews, round(median(hours_to_complete), 1) AS "
+    "median_hours_to_answer, round(avg(scorecard_overall_score), 2) AS avg_scorecard "
+    "FROM interview_facts GROUP BY status ORDER BY interviews DESC",
+    "SELECT criterion, sum(results)::BIGINT AS results, "
+    "round(100 * sum(mean_score_pct * results) / sum(results)) AS mean_pct "
+    "FROM criterion_scores GROUP BY criterion ORDER BY mean_pct DESC LIMIT 10",
+)
 
 LABELS = {
     "listing": "listing pages",
@@ -113,3 +127,16 @@ def print_summary(summary: RunSummary, stream: TextIO | None = None) -> None:
             out.print(f"  {name:<{width}}  {count:>9,}")
     out.print(f"time: {summary.seconds:.1f} s")
     out.print(f"DuckDB: {summary.duckdb_path}")
+
+
+def print_next_steps(database: Path, stream: TextIO | None = None) -> None:
+    """How to open the warehouse, and three queries to try on it."""
+    out = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    out.print()
+    out.print("open it read-only:")
+    out.print(f"  python: duckdb.connect('{database}', read_only=True).sql('...').show()")
+    out.print(f"  DuckDB CLI (2.x): duckdb -readonly {database}")
+    out.print("  notebook: notebooks/analysis.ipynb; tables and columns: docs/warehouse.md")
+    out.print("three queries to try:")
+    for sql in EXAMPLE_QUERIES:
+        out.print(f"  {sql}", markup=False)
