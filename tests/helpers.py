@@ -48,6 +48,24 @@ def run(sb: Sandbox, warehouse: Path, start: date, end: date, **kwargs: Any) -> 
     return summary
 
 
+def sandbox_env(sb: Sandbox, warehouse: Path | None = None) -> dict[str, str]:
+    """The environment that points the pipeline (CLI or Dagster definitions) at a sandbox with
+    no rate limit."""
+    env = {
+        "HUMANLY_API_KEY": sb.api_key,
+        "HUMANLY_BASE_URL": sb.base_url,
+        "HUMANLY_REQUESTS_PER_HOUR": "0",
+        "HUMANLY_REQUESTS_PER_MINUTE": "0",
+    }
+    if warehouse is not None:
+        env["HUMANLY_WAREHOUSE_DIR"] = str(warehouse)
+    return env
+
+
+def assert_same_rows(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> None:
+    assert sorted(got, key=repr) == sorted(want, key=repr)
+
+
 def read_tables(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table of humanly.duckdb as sorted rows (for equality between warehouses)."""
     con = duckdb.connect(str(warehouse / "humanly.duckdb"), read_only=True)

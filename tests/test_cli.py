@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from humanly_pipeline.cli import main, resolve_dates
-from tests.helpers import query, sandbox, window
+from tests.helpers import query, sandbox, sandbox_env, window
 
 CLI = str(Path(sys.executable).with_name("humanly-pipeline"))
 
@@ -117,12 +117,7 @@ def test_a_successful_run_prints_the_summary_and_exits_0(warehouse: Path) -> Non
             str(start),
             "--end-date",
             str(end),
-            env={
-                "HUMANLY_API_KEY": sb.api_key,
-                "HUMANLY_BASE_URL": sb.base_url,
-                "HUMANLY_REQUESTS_PER_MINUTE": "0",
-                "HUMANLY_REQUESTS_PER_HOUR": "0",
-            },
+            env=sandbox_env(sb),
         )
         spent = sum(sum(v.values()) for k, v in sb.request_counts().items() if k != "admin")
     assert result.returncode == 0, result.stderr

@@ -18,6 +18,7 @@ import pytest
 from humanly_pipeline.flatten import parse_timestamp
 from tests.helpers import (
     Expected,
+    assert_same_rows,
     expected,
     listing_requests,
     query,
@@ -25,6 +26,7 @@ from tests.helpers import (
     results_requests,
     run,
     sandbox,
+    sandbox_env,
     window,
 )
 
@@ -46,24 +48,24 @@ def assert_matches_sandbox(warehouse: Path, exp: Expected) -> None:
         for i, p in exp.results.items()
         for t in p["transcriptions"]
     ]
-    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert_same_rows(got, want)
     got = query(warehouse, "SELECT candidate_interview_id, question_id, score, source FROM scores")
     want = [
         (i, s["questionId"], float(s["score"]), s["source"])
         for i, p in exp.results.items()
         for s in p["scores"]
     ]
-    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert_same_rows(got, want)
     got = query(warehouse, "SELECT candidate_interview_id, user_id, rating, comment FROM ratings")
     want = [
         (i, r["userId"], float(r["rating"]), r["comment"])
         for i, p in exp.results.items()
         for r in p["ratings"]
     ]
-    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert_same_rows(got, want)
     got = query(warehouse, "SELECT candidate_interview_id, summary_status, summary FROM summaries")
     want = [(i, p["summaryStatus"], p["summary"]) for i, p in exp.results.items()]
-    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert_same_rows(got, want)
     got = query(
         warehouse,
         "SELECT candidate_interview_id, scorecard_id, evaluation_type, overall_score "
@@ -74,7 +76,7 @@ def assert_matches_sandbox(warehouse: Path, exp: Expected) -> None:
         for i, p in exp.results.items()
         if (c := p["scoreCard"])
     ]
-    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert_same_rows(got, want)
     got = query(
         warehouse, "SELECT candidate_interview_id, criterion_id, score FROM scorecard_results"
     )
@@ -84,7 +86,7 @@ def assert_matches_sandbox(warehouse: Path, exp: Expected) -> None:
         if (c := p["scoreCard"])
         for r in c["results"]
     ]
-    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert_same_rows(got, want)
     taken = dict(
         query(warehouse, "SELECT candidate_interview_id, taken_at FROM candidate_interviews")
     )
@@ -192,13 +194,7 @@ def test_a_backfill_of_weeks_is_one_run_with_one_listing_pass(
     from humanly_pipeline.schedules import range_tags
 
     with sandbox(days=21) as sb, instance_for_test() as instance:
-        for name, value in {
-            "HUMANLY_API_KEY": sb.api_key,
-            "HUMANLY_BASE_URL": sb.base_url,
-            "HUMANLY_WAREHOUSE_DIR": str(warehouse),
-            "HUMANLY_REQUESTS_PER_HOUR": "0",
-            "HUMANLY_REQUESTS_PER_MINUTE": "0",
-        }.items():
+        for name, value in sandbox_env(sb, warehouse).items():
             monkeypatch.setenv(name, value)
         start, end = window(sb, days=21)
         job = defs.resolve_job_def("humanly_nightly")
@@ -258,14 +254,7 @@ def test_a_run_killed_during_the_fan_out_resumes_without_refetching(
     with sandbox(faults=Faults(latency_ms=40)) as sb:
         start, end = window(sb)
         exp = expected(sb, start, end)
-        env = {
-            "HUMANLY_API_KEY": sb.api_key,
-            "HUMANLY_BASE_URL": sb.base_url,
-            "HUMANLY_REQUESTS_PER_HOUR": "0",
-            "HUMANLY_REQUESTS_PER_MINUTE": "0",
-            "HUMANLY_CONCURRENCY": "2",
-            "PATH": "/usr/bin:/bin",
-        }
+        env = {**sandbox_env(sb), "HUMANLY_CONCURRENCY": "2", "PATH": "/usr/bin:/bin"}
         cli = Path(sys.executable).with_name("humanly-pipeline")
         proc = subprocess.Popen(
             [

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from humanly_pipeline.sandbox import Faults
-from tests.helpers import sandbox, window
+from tests.helpers import sandbox, sandbox_env, window
 
 pytestmark = pytest.mark.slow
 
@@ -70,13 +70,7 @@ def test_no_secret_reaches_a_file_a_log_or_dagster_storage(
             return {**payload, "inviteToken": token, "invite": {"inviteToken": token}}
 
         monkeypatch.setattr(sb.store, "results", leaky)
-        for name, value in {
-            "HUMANLY_API_KEY": sb.api_key,
-            "HUMANLY_BASE_URL": sb.base_url,
-            "HUMANLY_WAREHOUSE_DIR": str(warehouse),
-            "HUMANLY_REQUESTS_PER_HOUR": "0",
-            "HUMANLY_REQUESTS_PER_MINUTE": "0",
-        }.items():
+        for name, value in sandbox_env(sb, warehouse).items():
             monkeypatch.setenv(name, value)
         with instance_for_test(temp_dir=str(dagster_home)) as instance:
             job = defs.resolve_job_def("humanly_nightly")
