@@ -14,10 +14,9 @@ from pathlib import Path
 import click
 
 from humanly_pipeline.console import print_next_steps, print_summary, showing_progress
-from humanly_pipeline.partitions import PARTITIONS_START
 from humanly_pipeline.sandbox.cli import sandbox_command
-from humanly_pipeline.schedules import NIGHTLY_LOOKBACK_DAYS, lookback_range
 from humanly_pipeline.settings import Settings, SettingsError
+from humanly_pipeline.windows import NIGHTLY_LOOKBACK_DAYS, PARTITIONS_START, lookback_range
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

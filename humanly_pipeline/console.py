@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -23,7 +23,9 @@ from rich.progress import (
 )
 
 from humanly_pipeline import progress
-from humanly_pipeline.runner import RunSummary
+
+if TYPE_CHECKING:  # the runner imports Dagster: only when a run actually happens
+    from humanly_pipeline.runner import RunSummary
 
 # Shown at the end of the demo: one line each, so they can be copied as they are. They use the
 # modeled views (humanly_pipeline/views.py), the shortest way to an answer.

@@ -6,9 +6,7 @@ from datetime import date, datetime, timedelta
 
 from dagster import AssetExecutionContext, BackfillPolicy, DailyPartitionsDefinition
 
-# Far enough back for any Humanly tenant we expect; partitions before the first interview simply
-# stay empty. A constant, because Dagster needs the partition set at import time.
-PARTITIONS_START = "2022-01-01"
+from humanly_pipeline.windows import PARTITIONS_START
 
 # end_offset=1 makes today's partition exist, so interviews created today can be loaded tonight.
 daily_partitions = DailyPartitionsDefinition(

@@ -10,7 +10,7 @@ hires and archivals of older interviews.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from dagster import (
     AssetSelection,
@@ -27,10 +27,13 @@ from dagster._core.storage.tags import (
 )
 
 from humanly_pipeline.assets import GROUP
-from humanly_pipeline.partitions import PARTITIONS_START, daily_partitions, partition_key
-
-NIGHTLY_LOOKBACK_DAYS = 30
-WEEKLY_LOOKBACK_DAYS = 180
+from humanly_pipeline.partitions import daily_partitions, partition_key
+from humanly_pipeline.windows import (
+    NIGHTLY_LOOKBACK_DAYS,
+    PARTITIONS_START,
+    WEEKLY_LOOKBACK_DAYS,
+    lookback_range,
+)
 
 humanly_job = define_asset_job(
     "humanly_nightly",
@@ -47,10 +50,6 @@ def range_tags(start: date, end: date) -> dict[str, str]:
         ASSET_PARTITION_RANGE_START_TAG: partition_key(start),
         ASSET_PARTITION_RANGE_END_TAG: partition_key(end),
     }
-
-
-def lookback_range(today: date, days: int) -> tuple[date, date]:
-    return today - timedelta(days=days - 1), today
 
 
 def _request(context: ScheduleEvaluationContext, days: int, kind: str) -> RunRequest:
