@@ -167,10 +167,8 @@ def fetch_step(
         progress.report("fetching", done, report.planned)
     report.not_attempted = client.stats.not_attempted
     ledger.record_errors(fetch_errors, now)
-    ledger.clear_errors(
-        [i for i in plan.to_fetch if i not in {e.candidate_interview_id for e in fetch_errors}],
-        ("fetch",),
-    )
+    failed = {e.candidate_interview_id for e in fetch_errors}
+    ledger.clear_errors([i for i in plan.to_fetch if i not in failed], ("fetch",))
     return report
 
 
