@@ -148,6 +148,7 @@ def fetch_step(
     )
     progress.report("fetching", 0, report.planned, "fetching results")
     fetch_errors: list[LoadError] = []
+    landed: list[str] = []
     for done, outcome in enumerate(client.fetch_results(plan.to_fetch), start=1):
         row = rows[outcome.candidate_interview_id]
         record = _land(outcome, row, previous.get(row.candidate_interview_id), raw, policy)
@@ -158,6 +159,7 @@ def fetch_step(
             )
         else:
             ledger.record_fetch(record)
+            landed.append(record.candidate_interview_id)
             report.pending += record.pending
             report.fetched += record.outcome == OK
             report.not_found += record.outcome == NOT_FOUND
@@ -167,8 +169,7 @@ def fetch_step(
         progress.report("fetching", done, report.planned)
     report.not_attempted = client.stats.not_attempted
     ledger.record_errors(fetch_errors, now)
-    failed = {e.candidate_interview_id for e in fetch_errors}
-    ledger.clear_errors([i for i in plan.to_fetch if i not in failed], ("fetch",))
+    ledger.clear_errors(landed, ("fetch",))
     return report
 
 
