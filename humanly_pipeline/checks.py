@@ -83,7 +83,8 @@ def scores_out_of_range(
 
 
 def _tables(warehouse: WarehouseResource) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    # The checks read id columns only; a cap keeps DuckDB from sizing itself to the machine.
+    con = duckdb.connect(config={"memory_limit": "256MB", "threads": 2})
     attach_tables(con, WarehouseLayout(warehouse.root()).parquet_dir)
     return con
 

@@ -14,7 +14,6 @@ from typing import Any
 import duckdb
 
 from humanly_pipeline.dictionary import table_description
-from humanly_pipeline.parquet import attach_tables
 
 PREVIEW_ROWS = 5
 MAX_CELL = 40  # characters; transcripts and rationales would otherwise swamp the table
@@ -48,13 +47,21 @@ def markdown_rows(con: duckdb.DuckDBPyConnection, sql: str) -> str:
 
 
 def parquet_preview(parquet_root: Path, name: str, limit: int = PREVIEW_ROWS) -> str:
-    """A few rows of one warehouse table, read from its Hive Parquet files."""
-    con = duckdb.connect()
+    """A few rows of one warehouse table from its newest created_date: reading that one date's
+    files keeps the preview's cost flat however large the table grows."""
+    days = sorted({p.parent.name for p in (parquet_root / name).glob("status=*/created_date=*/*")})
+    if not days:
+        return "*(no rows)*"
+    con = duckdb.connect(config={"memory_limit": "256MB", "threads": 1})
     try:
-        attach_tables(con, parquet_root, prefix="_preview_")
-        # Newest first, so that the preview shows what recent runs wrote.
+        newest = [str(p) for p in (parquet_root / name).glob(f"status=*/{days[-1]}/*.parquet")]
+        rel = con.read_parquet(newest, hive_partitioning=True)
+        names = ", ".join(c for c in rel.columns if c not in ("status", "created_date"))
+        con.register("_preview", rel)
         return markdown_rows(
-            con, f"SELECT * FROM _preview_{name} ORDER BY created_date DESC LIMIT {int(limit)}"
+            con,
+            f"SELECT {names}, url_decode(status) AS status, created_date FROM _preview "
+            f"LIMIT {int(limit)}",
         )
     finally:
         con.close()

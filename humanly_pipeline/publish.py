@@ -38,7 +38,9 @@ def publish_duckdb(
     parquet_root: Path,
     extra_tables: Mapping[str, pa.Table] | None = None,
     *,
-    memory_limit: str = "1GB",
+    # Measured on a 50k-interview warehouse: 1GB -> 627 MiB peak RSS, 128MB -> 297 MiB, same
+    # 8 s; the insert streams from Parquet, so a larger buffer pool buys nothing.
+    memory_limit: str = "128MB",
 ) -> PublishResult:
     """Rebuild `humanly.duckdb` from every table's Parquet files plus `extra_tables`."""
     target = warehouse_dir / DATABASE_NAME
