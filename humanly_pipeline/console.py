@@ -137,7 +137,7 @@ def print_next_steps(database: Path, stream: TextIO | None = None) -> None:
     out.print()
     out.print("open it read-only:")
     out.print(f"  python: duckdb.connect('{database}', read_only=True).sql('...').show()")
-    out.print(f"  DuckDB CLI (2.x): duckdb -readonly {database}")
+    out.print(f"  DuckDB CLI (any 1.x or 2.x): duckdb -readonly {database}")
     out.print("  notebook: notebooks/analysis.ipynb; tables and columns: docs/warehouse.md")
     out.print("three queries to try:")
     for sql in EXAMPLE_QUERIES:

@@ -24,6 +24,9 @@ from humanly_pipeline.schemas import TABLES
 from humanly_pipeline.views import create_views
 
 DATABASE_NAME = "humanly.duckdb"
+# Written in a storage format every DuckDB since 1.0 reads (CLI, DBeaver, older notebooks), not
+# only 2.x: analysts' tools lag the library the pipeline pins.
+STORAGE_VERSION = "v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def publish_duckdb(
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     rows: dict[str, int] = {}
-    con = duckdb.connect(str(building))
+    con = duckdb.connect(str(building), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
         con.execute("SET threads = 2")
         con.execute(f"SET memory_limit = '{memory_limit}'")  # from code, never from the API
