@@ -62,6 +62,12 @@ def sandbox_env(sb: Sandbox, warehouse: Path | None = None) -> dict[str, str]:
     return env
 
 
+def run_args(warehouse: Path, start: date, end: date, *extra: str) -> list[str]:
+    """`humanly-pipeline run` arguments for one warehouse and date range."""
+    return ["run", "--warehouse", str(warehouse), "--start-date", str(start),
+            "--end-date", str(end), *extra]  # fmt: skip
+
+
 def assert_same_rows(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> None:
     assert sorted(got, key=repr) == sorted(want, key=repr)
 

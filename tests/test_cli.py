@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from humanly_pipeline.cli import main, resolve_dates
-from tests.helpers import query, sandbox, sandbox_env, window
+from tests.helpers import query, run_args, sandbox, sandbox_env, window
 
 CLI = str(Path(sys.executable).with_name("humanly-pipeline"))
 
@@ -110,13 +110,7 @@ def test_a_successful_run_prints_the_summary_and_exits_0(warehouse: Path) -> Non
     with sandbox() as sb:
         start, end = window(sb)
         result = cli(
-            "run",
-            "--warehouse",
-            str(warehouse),
-            "--start-date",
-            str(start),
-            "--end-date",
-            str(end),
+            *run_args(warehouse, start, end),
             env=sandbox_env(sb),
         )
         spent = sum(sum(v.values()) for k, v in sb.request_counts().items() if k != "admin")

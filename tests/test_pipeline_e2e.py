@@ -25,6 +25,7 @@ from tests.helpers import (
     read_tables,
     results_requests,
     run,
+    run_args,
     sandbox,
     sandbox_env,
     window,
@@ -257,17 +258,7 @@ def test_a_run_killed_during_the_fan_out_resumes_without_refetching(
         env = {**sandbox_env(sb), "HUMANLY_CONCURRENCY": "2", "PATH": "/usr/bin:/bin"}
         cli = Path(sys.executable).with_name("humanly-pipeline")
         proc = subprocess.Popen(
-            [
-                str(cli),
-                "run",
-                "--warehouse",
-                str(warehouse),
-                "--start-date",
-                str(start),
-                "--end-date",
-                str(end),
-                "--quiet",
-            ],
+            [str(cli), *run_args(warehouse, start, end, "--quiet")],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
