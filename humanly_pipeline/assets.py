@@ -30,7 +30,6 @@ from humanly_pipeline.client import ProgressEvent
 from humanly_pipeline.dictionary import INDEX_COLUMNS, TABLE_DESCRIPTIONS, relations_markdown
 from humanly_pipeline.landing import RawStore
 from humanly_pipeline.layout import WarehouseLayout
-from humanly_pipeline.parquet import ParquetStore
 from humanly_pipeline.partitions import daily_partitions, run_date_range, single_run
 from humanly_pipeline.preview import duckdb_preview, parquet_preview
 from humanly_pipeline.resources import HumanlyApiResource, WarehouseResource
@@ -240,9 +239,8 @@ def warehouse_tables(
     """Flatten the landed payloads of each date of the range and replace its partitions."""
     start, end = run_date_range(context)
     layout = WarehouseLayout(warehouse.root())
-    parquet = ParquetStore(layout.parquet_dir)
     with _watching(context), Ledger(layout.ledger_path) as ledger:
-        report = flatten_step(ledger, RawStore(layout.raw_dir), parquet, start, end)
+        report = flatten_step(layout, ledger, start, end)
     if report.new_fields:
         context.log.warning(f"new fields seen: {', '.join(sorted(report.new_fields))}")
     for name in TABLES:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,3 +30,16 @@ class WarehouseLayout:
     @property
     def ledger_path(self) -> Path:
         return self.root / "state" / "ledger.sqlite"
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the warehouse's writer lock: two runs (a nightly and a manual backfill, say)
+        take turns rewriting Parquet partitions and publishing, instead of interleaving."""
+        path = self.root / "state" / "write.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

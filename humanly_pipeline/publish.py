@@ -47,7 +47,8 @@ def publish_duckdb(
 ) -> PublishResult:
     """Rebuild `humanly.duckdb` from every table's Parquet files plus `extra_tables`."""
     target = warehouse_dir / DATABASE_NAME
-    building = warehouse_dir / f".{DATABASE_NAME}.building"
+    # Unique per process, so a stray concurrent publish can never write into this one's file.
+    building = warehouse_dir / f".{DATABASE_NAME}.{os.getpid()}.building"
     spill = warehouse_dir / ".duckdb_tmp"
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)

@@ -216,9 +216,8 @@ def _land(
 
 
 def flatten_step(
+    layout: WarehouseLayout,
     ledger: Ledger,
-    raw: RawStore,
-    parquet: ParquetStore,
     start: date,
     end: date,
     *,
@@ -226,6 +225,19 @@ def flatten_step(
 ) -> FlattenReport:
     """Rebuild every table's partitions for each date of the range from the index and raw landing
     (no API calls), one date at a time so memory stays bounded by a day's data."""
+    raw, parquet = RawStore(layout.raw_dir), ParquetStore(layout.parquet_dir)
+    with layout.write_lock():
+        return _flatten_dates(ledger, raw, parquet, start, end, on_date)
+
+
+def _flatten_dates(
+    ledger: Ledger,
+    raw: RawStore,
+    parquet: ParquetStore,
+    start: date,
+    end: date,
+    on_date: Callable[[date, int], None] | None,
+) -> FlattenReport:
     report = FlattenReport(recovered_transactions=parquet.recover())
     days = dates_between(start, end)
     now = datetime.now(UTC)
@@ -272,7 +284,8 @@ def publish_step(layout: WarehouseLayout, ledger: Ledger) -> PublishResult:
         "load_errors": _table(LOAD_ERRORS_SCHEMA, ledger.load_errors()),
         "status_history": _table(STATUS_HISTORY_SCHEMA, ledger.status_history()),
     }
-    result = publish_duckdb(layout.root, layout.parquet_dir, extra)
+    with layout.write_lock():
+        result = publish_duckdb(layout.root, layout.parquet_dir, extra)
     progress.report("publishing", 1, 1)
     return result
 

@@ -216,3 +216,29 @@ def test_publish_swaps_in_a_new_file_under_an_open_reader(tmp_path: Path) -> Non
     )
     assert types["created_at"] == "TIMESTAMP WITH TIME ZONE" and types["created_date"] == "DATE"
     fresh.close()
+
+
+def test_writers_of_one_warehouse_take_turns(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from humanly_pipeline.layout import WarehouseLayout
+
+    events: list[str] = []
+    inside = threading.Event()
+
+    def writer(name: str) -> None:
+        with WarehouseLayout(tmp_path).write_lock():
+            events.append(f"enter {name}")
+            inside.set()
+            time.sleep(0.2)  # long enough for the other writer to try to get in
+            events.append(f"exit {name}")
+
+    first = threading.Thread(target=writer, args=("a",))
+    first.start()
+    inside.wait(5)
+    second = threading.Thread(target=writer, args=("b",))
+    second.start()
+    first.join(5)
+    second.join(5)
+    assert events == ["enter a", "exit a", "enter b", "exit b"]
