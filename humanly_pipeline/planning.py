@@ -4,8 +4,8 @@ Pure functions over the interview index and the fetch ledger. A results request 
 an interview that
 - has been answered (never on `invite_sent`, nor on `expired`: nobody answered those), and
 - was never fetched, or changed status since its last fetch, or was last seen still pending
-  (summary `processing`, no score card yet, or no results yet) and is due for a re-poll, or
-  failed to load last time;
+  (summary `processing`, no score card within SCORECARD_WAIT of being taken, or no results yet)
+  and is due for a re-poll, or failed to load last time;
 unless a full refresh asks for everything. "Now" is the API server's clock (its `meta.timestamp`),
 so that a sandbox with a virtual clock and the real service are treated alike.
 """
@@ -18,22 +18,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from humanly_pipeline.flatten import IndexRow
+from humanly_pipeline.flatten import IndexRow, parse_timestamp
 from humanly_pipeline.state import MALFORMED, NOT_FOUND, FetchRecord
 
 # Statuses whose interviews nobody has answered: their results endpoint can only say 404.
 NO_RESULTS_STATUSES = frozenset({"invite_sent", "expired"})
 
 
+# A missing score card is worth waiting for only this long after the interview was taken: AI
+# and hybrid evaluations are generated within hours to a few days; a manual one arrives with the
+# review (a status change, which triggers a fetch anyway); and a tenant without the feature never
+# gets one, so polling longer would re-buy every interview's results for nothing.
+SCORECARD_WAIT = timedelta(days=4)
+
+
 @dataclass(frozen=True)
 class RepollPolicy:
     """When a still-changing payload is fetched again: 12 h, then doubling up to 4 days, and
-    never after 21 days (a summary that has not finished by then is treated as final; a status
-    change still triggers a fetch)."""
+    never after 7 days (a summary still processing by then is treated as final; a status change
+    still triggers a fetch)."""
 
     first_interval: timedelta = timedelta(hours=12)
     max_interval: timedelta = timedelta(days=4)
-    give_up_after: timedelta = timedelta(days=21)
+    give_up_after: timedelta = timedelta(days=7)
 
     def next_poll(
         self, fetched_at: datetime, first_fetched_at: datetime, polls: int
@@ -51,11 +58,18 @@ class FetchPlan:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
-def payload_pending(data: Mapping[str, Any] | None) -> bool:
-    """Whether a results payload is expected to change without a status change."""
+def payload_pending(data: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Whether a results payload (fetched at `now`, the API's clock) is expected to change
+    without a status change: its summary is still processing, or it was taken recently enough
+    that its score card may still come."""
     if not isinstance(data, Mapping):
         return True
-    return data.get("summaryStatus") == "processing" or not data.get("scoreCard")
+    if data.get("summaryStatus") == "processing":
+        return True
+    if data.get("scoreCard"):
+        return False
+    taken = parse_timestamp(data.get("takenAt"))
+    return taken is None or now - taken < SCORECARD_WAIT
 
 
 def plan_fetches(

@@ -183,7 +183,7 @@ def _land(
     """Land one outcome and return its ledger record; None when nothing usable arrived (the
     previous payload, if any, stays the latest one)."""
     if outcome.kind == "ok":
-        result, ref, pending = OK, None, payload_pending(outcome.data)
+        result, ref, pending = OK, None, payload_pending(outcome.data, outcome.fetched_at)
     elif outcome.kind == "not_found":
         # Answered but no results yet (or no longer): nothing to land, poll again later.
         result, ref, pending = NOT_FOUND, None, True

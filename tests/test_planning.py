@@ -88,11 +88,20 @@ def test_full_refresh_fetches_every_answered_interview_but_never_invites() -> No
 
 
 def test_pending_payloads() -> None:
-    assert payload_pending({"summaryStatus": "processing", "scoreCard": {"id": "x"}})
-    assert payload_pending({"summaryStatus": "complete", "scoreCard": None})
-    assert payload_pending(None)
-    assert not payload_pending({"summaryStatus": "complete", "scoreCard": {"id": "x"}})
-    assert not payload_pending({"summaryStatus": "error", "scoreCard": {"id": "x"}})
+    card = {"id": "x"}
+    recent = (NOW - timedelta(days=1)).isoformat()
+    old = (NOW - timedelta(days=5)).isoformat()
+    assert payload_pending({"summaryStatus": "processing", "scoreCard": card}, NOW)
+    assert payload_pending({"summaryStatus": "processing", "scoreCard": card, "takenAt": old}, NOW)
+    # No score card: worth waiting for a few days after the interview was taken, not forever.
+    assert payload_pending({"summaryStatus": "complete", "scoreCard": None, "takenAt": recent}, NOW)
+    assert not payload_pending(
+        {"summaryStatus": "complete", "scoreCard": None, "takenAt": old}, NOW
+    )
+    assert payload_pending({"summaryStatus": "complete", "scoreCard": None}, NOW)  # no takenAt
+    assert payload_pending(None, NOW)
+    assert not payload_pending({"summaryStatus": "complete", "scoreCard": card}, NOW)
+    assert not payload_pending({"summaryStatus": "error", "scoreCard": card}, NOW)
 
 
 def test_repoll_schedule_doubles_then_caps_then_gives_up() -> None:
@@ -100,4 +109,4 @@ def test_repoll_schedule_doubles_then_caps_then_gives_up() -> None:
     first = NOW
     gaps = [policy.next_poll(first, first, polls) - first for polls in (1, 2, 3, 4, 5, 6)]  # type: ignore[operator]
     assert gaps == [timedelta(hours=h) for h in (12, 24, 48, 96, 96, 96)]
-    assert policy.next_poll(first + timedelta(days=21), first, 9) is None
+    assert policy.next_poll(first + timedelta(days=7), first, 9) is None
