@@ -295,3 +295,19 @@ def _wait_for_landed(warehouse: Path, at_least: int, proc: Any) -> int:
                 return count
         time.sleep(0.05)
     raise AssertionError("the run never landed enough payloads")
+
+
+def test_a_request_cap_stops_cleanly_and_the_next_run_finishes_the_rest(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sandbox() as sb:
+        monkeypatch.setenv("HUMANLY_API_KEY", sb.api_key)
+        start, end = window(sb)
+        exp = expected(sb, start, end)
+        capped = run(sb, warehouse, start, end, max_requests=25)
+        assert results_requests(sb) == 25
+        assert capped.fetch["not_attempted"] == len(exp.answered) - 25
+        sb.reset_counts()
+        run(sb, warehouse, start, end)
+        assert results_requests(sb) == len(exp.answered) - 25  # nothing paid twice
+        assert_matches_sandbox(warehouse, exp)
