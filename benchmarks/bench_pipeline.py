@@ -11,53 +11,19 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
 import tempfile
-import time
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+from common import run_ours
 
 from humanly_pipeline.sandbox import Sandbox
-
-CLI = Path(sys.executable).with_name("humanly-pipeline")
 
 
 def one(n: int, days: int, concurrency: int) -> dict[str, object]:
     with Sandbox(interviews=n, seed=5, days=days, requests_per_hour=0, requests_per_minute=0) as sb:
-        end = sb.now.date()
-        start = end - timedelta(days=days)
         warehouse = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
-        env = {
-            **os.environ,
-            "HUMANLY_API_KEY": sb.api_key,
-            "HUMANLY_BASE_URL": sb.base_url,
-            "HUMANLY_REQUESTS_PER_HOUR": "0",
-            "HUMANLY_REQUESTS_PER_MINUTE": "0",
-            "HUMANLY_CONCURRENCY": str(concurrency),
-        }
-        began = time.perf_counter()
-        proc = subprocess.Popen(
-            [
-                str(CLI),
-                "run",
-                "--warehouse",
-                str(warehouse),
-                "--start-date",
-                str(start),
-                "--end-date",
-                str(end),
-                "--full-refresh",
-                "--quiet",
-            ],
-            env=env,
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - began
-        if status != 0:
-            raise SystemExit(f"run failed for n={n} (status {status})")
+        child = run_ours(sb, warehouse, full_refresh=True, concurrency=concurrency)
         counts = sb.request_counts()
     con = duckdb.connect(str(warehouse / "humanly.duckdb"), read_only=True)
     rows = {
@@ -68,8 +34,8 @@ def one(n: int, days: int, concurrency: int) -> dict[str, object]:
     size = sum(f.stat().st_size for f in warehouse.rglob("*") if f.is_file())
     return {
         "n": n,
-        "wall_s": round(wall, 1),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "wall_s": round(child.wall_s, 1),
+        "peak_rss_mib": round(child.peak_rss_mib, 1),
         "results_requests": sum(counts.get("results", {}).values()),
         "listing_requests": sum(counts.get("list_candidate_interviews", {}).values()),
         "rows": rows,
