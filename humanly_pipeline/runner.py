@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -145,22 +147,17 @@ def _check_results(result: ExecuteInProcessResult) -> dict[str, bool]:
     return out
 
 
-class _instance:
+@contextmanager
+def _instance(given: DagsterInstance | None) -> Iterator[DagsterInstance]:
     """The given instance, or an ephemeral one that lives for the run."""
-
-    def __init__(self, given: DagsterInstance | None) -> None:
-        self._given = given
-        self._owned: DagsterInstance | None = None
-
-    def __enter__(self) -> DagsterInstance:
-        if self._given is not None:
-            return self._given
-        self._owned = DagsterInstance.ephemeral()
-        return self._owned
-
-    def __exit__(self, *exc: object) -> None:
-        if self._owned is not None:
-            self._owned.dispose()
+    if given is not None:
+        yield given
+        return
+    owned = DagsterInstance.ephemeral()
+    try:
+        yield owned
+    finally:
+        owned.dispose()
 
 
 def _metadata(result: ExecuteInProcessResult, node: str) -> dict[str, Any]:
